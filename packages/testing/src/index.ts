@@ -1,0 +1,2 @@
+export { createTestPki } from './pki.js';
+export type { IssueOptions, TestCertificate, TestPki } from './pki.js';
