@@ -1,2 +1,2 @@
-export { createTestPki } from './pki.js';
 export type { IssueOptions, TestCertificate, TestPki } from './pki.js';
+export { createTestPki } from './pki.js';

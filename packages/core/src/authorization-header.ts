@@ -1,0 +1,78 @@
+/**
+ * Bearer token extraction per RFC 6750 §2.1, header only (§2.2 and §2.3 methods are not offered).
+ */
+import { INVALID_REQUEST_DESCRIPTIONS, InvalidRequestError } from './errors.js';
+
+/** `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="` (RFC 6750 §2.1). */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+/** Longest token accepted before any parsing (bytes); larger is malformed. */
+export const MAX_TOKEN_LENGTH = 16_384;
+
+/** What a request carries: the `Authorization` field lines and whether another token method was used. */
+export interface RequestCredentials {
+  /** Every `Authorization` field line, in order. Node keeps only the first in `headers`. */
+  authorization: readonly string[];
+  /** An `access_token` in the query string or an already-parsed body. */
+  otherMethod: boolean;
+}
+
+type RawHeaderRequest = {
+  rawHeaders?: readonly string[];
+  headers?: Record<string, string | string[] | undefined>;
+  url?: string;
+  body?: unknown;
+};
+
+/** All `Authorization` lines of a Node request, from `rawHeaders` (duplicates included). */
+export function authorizationLines(req: RawHeaderRequest): string[] {
+  const raw = req.rawHeaders;
+  if (raw === undefined) {
+    const value = req.headers?.authorization;
+    return value === undefined ? [] : Array.isArray(value) ? value : [value];
+  }
+  const lines: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') lines.push(raw[i + 1]!);
+  }
+  return lines;
+}
+
+/** Whether the request also carries `access_token` in its query string or parsed body. */
+export function hasOtherTokenMethod(req: RawHeaderRequest, body: unknown = req.body): boolean {
+  const url = req.url;
+  if (url !== undefined && url.includes('access_token')) {
+    const query = url.indexOf('?');
+    if (query !== -1 && new URLSearchParams(url.slice(query + 1)).has('access_token')) return true;
+  }
+  return typeof body === 'object' && body !== null && Object.hasOwn(body, 'access_token');
+}
+
+/**
+ * Reads the bearer token from the `Authorization` field lines.
+ *
+ * - no line, or another scheme → `undefined` (RFC 6750 §3.1: no error information);
+ * - several lines → 400 `invalid_request`;
+ * - `Bearer` with an empty or non-b64token credential → 400 `invalid_request`.
+ *
+ * The scheme is case-insensitive and may be followed by one or more SP (not TAB).
+ */
+export function bearerToken(lines: readonly string[]): string | undefined {
+  if (lines.length === 0) return undefined;
+  if (lines.length > 1) throw new InvalidRequestError(INVALID_REQUEST_DESCRIPTIONS.duplicate);
+  const value = lines[0]!;
+  if (value.length < 6 || value.slice(0, 6).toLowerCase() !== 'bearer') return undefined;
+  if (value.length === 6) throw new InvalidRequestError();
+  if (value.charCodeAt(6) !== 0x20) {
+    // `Bearerx …` is another scheme; `Bearer\t…` is a malformed Bearer credential.
+    if (value.charCodeAt(6) === 0x09) throw new InvalidRequestError();
+    return undefined;
+  }
+  let start = 7;
+  while (start < value.length && value.charCodeAt(start) === 0x20) start++;
+  const token = value.slice(start);
+  if (token.length === 0 || token.length > MAX_TOKEN_LENGTH || !B64TOKEN.test(token)) {
+    throw new InvalidRequestError();
+  }
+  return token;
+}

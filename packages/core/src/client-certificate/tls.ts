@@ -1,0 +1,70 @@
+/**
+ * The client certificate from the TLS connection itself (RFC 8705 §3: "from its TLS
+ * implementation layer"), memoized per connection. The memo is keyed by the connection and
+ * checked against the latest TLS Finished message, so a renegotiation that changes the peer
+ * certificate is never served from the memo.
+ */
+import type { X509Certificate } from 'node:crypto';
+import type { PresentedCertificate } from './presented.js';
+import { presentedCertificate } from './presented.js';
+
+interface PeerSocket {
+  getPeerX509Certificate?: () => X509Certificate | undefined;
+  getFinished?: () => Buffer | undefined;
+}
+
+interface Memo {
+  finished: Buffer | undefined;
+  certificate: PresentedCertificate | undefined;
+}
+
+type TlsRequest = {
+  socket?: unknown;
+  stream?: { session?: { socket?: unknown } };
+};
+
+const memo = new WeakMap<object, Memo>();
+
+/**
+ * The connection a request arrived on: the TLS socket for HTTP/1.1, the session's socket for
+ * HTTP/2 compatibility requests (whose `req.socket` is a per-stream proxy).
+ */
+function connectionOf(req: TlsRequest): { key: object; socket: PeerSocket } | undefined {
+  const session = req.stream?.session;
+  if (session !== undefined && typeof session === 'object') {
+    const socket = session.socket;
+    return typeof socket === 'object' && socket !== null
+      ? { key: session, socket: socket as PeerSocket }
+      : undefined;
+  }
+  const socket = req.socket;
+  return typeof socket === 'object' && socket !== null
+    ? { key: socket, socket: socket as PeerSocket }
+    : undefined;
+}
+
+/**
+ * The leaf certificate the client presented on this request's TLS connection, or `undefined`
+ * (plain HTTP, no certificate sent, or a destroyed socket). The chain is not validated
+ * (RFC 8705 §6.2): binding is proof of possession, not PKI trust.
+ */
+export function certificateFromTls(req: TlsRequest): PresentedCertificate | undefined {
+  const connection = connectionOf(req);
+  if (connection === undefined) return undefined;
+  const { key, socket } = connection;
+  if (typeof socket.getPeerX509Certificate !== 'function') return undefined;
+  const finished = typeof socket.getFinished === 'function' ? socket.getFinished() : undefined;
+  const cached = memo.get(key);
+  if (cached !== undefined && finished !== undefined && cached.finished?.equals(finished)) {
+    return cached.certificate;
+  }
+  let peer: X509Certificate | undefined;
+  try {
+    peer = socket.getPeerX509Certificate();
+  } catch {
+    return undefined;
+  }
+  const certificate = peer === undefined ? undefined : presentedCertificate(peer.raw);
+  if (finished !== undefined) memo.set(key, { finished, certificate });
+  return certificate;
+}

@@ -1,0 +1,188 @@
+/**
+ * The error model: every failure is a {@link CertboundError} carrying the HTTP status, the RFC 6750
+ * §3.1 `error`, a stable machine-readable `code`, a short constant description (never echoing
+ * input) and the response headers (`WWW-Authenticate` per RFC 6750 §3, `Retry-After` on 503).
+ */
+import { bearerChallenge, type ChallengeParams } from './challenge.js';
+
+/** RFC 6750 §3.1 error codes. */
+export type BearerError = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+
+/** Stable reasons. New ones may be added; none is ever renamed. */
+export type CertboundErrorCode =
+  | 'credentials_missing'
+  | 'invalid_request'
+  | 'token_malformed'
+  | 'token_signature_invalid'
+  | 'token_type_invalid'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'token_issuer_mismatch'
+  | 'token_audience_mismatch'
+  | 'token_claims_missing'
+  | 'token_inactive'
+  | 'token_unbound'
+  | 'certificate_missing'
+  | 'cnf_mismatch'
+  | 'cnf_malformed'
+  | 'cnf_unsupported'
+  | 'insufficient_scope'
+  | 'authorization_server_unavailable';
+
+/** Seconds a client should wait before retrying after a 503. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
+const DESCRIPTIONS: Record<CertboundErrorCode, string> = {
+  credentials_missing: 'Authentication required',
+  invalid_request: 'The request is malformed',
+  token_malformed: 'The access token is malformed',
+  token_signature_invalid: 'The access token signature is invalid',
+  token_type_invalid: 'The access token type is not accepted',
+  token_expired: 'The access token expired',
+  token_not_yet_valid: 'The access token is not yet valid',
+  token_issuer_mismatch: 'The access token was issued by another issuer',
+  token_audience_mismatch: 'The access token is not intended for this resource',
+  token_claims_missing: 'The access token lacks required claims',
+  token_inactive: 'The access token is not active',
+  token_unbound: 'A certificate-bound access token is required',
+  certificate_missing: 'The access token is certificate-bound but no client certificate was presented',
+  cnf_mismatch: 'The access token is bound to another certificate',
+  cnf_malformed: 'The access token confirmation claim is malformed',
+  cnf_unsupported: 'The access token confirmation method is not supported',
+  insufficient_scope: 'The access token lacks the required scope',
+  authorization_server_unavailable: 'The authorization server is unavailable',
+};
+
+/** Constant descriptions for the reasons a request is `invalid_request`. */
+export const INVALID_REQUEST_DESCRIPTIONS = {
+  malformed: 'The Authorization header is malformed',
+  duplicate: 'The Authorization header must appear once',
+  multipleMethods: 'Multiple methods used to include access token',
+} as const;
+
+export interface CertboundErrorOptions {
+  /** Overrides the constant description of the code (it must itself be a constant). */
+  description?: string;
+  /** Scopes for the `scope` parameter of a 403 challenge. */
+  scopes?: readonly string[];
+  /** The underlying error, for logs. Never shown to clients. */
+  cause?: unknown;
+}
+
+/**
+ * Base class of every error certbound produces. Express, Koa and Fastify error handlers already
+ * honour `status`/`statusCode`, `headers` and `expose`.
+ */
+export class CertboundError extends Error {
+  override name = 'CertboundError';
+  /** HTTP status code. */
+  readonly status: number;
+  /** Same as `status`, for frameworks that read `statusCode`. */
+  readonly statusCode: number;
+  /** The RFC 6750 §3.1 error code; `undefined` when no credentials were sent or on 503. */
+  readonly error: BearerError | undefined;
+  /** Stable machine-readable reason. */
+  readonly code: CertboundErrorCode;
+  /** A short constant description, safe to show to clients. */
+  readonly description: string;
+  /** Scopes required, for `insufficient_scope`. */
+  readonly scopes: readonly string[] | undefined;
+  /** The description is safe to send to clients. */
+  readonly expose = true;
+  /** Response headers: `WWW-Authenticate`, and `Retry-After` on 503. */
+  headers: Record<string, string>;
+
+  constructor(
+    status: number,
+    error: BearerError | undefined,
+    code: CertboundErrorCode,
+    options: CertboundErrorOptions = {},
+  ) {
+    const description = options.description ?? DESCRIPTIONS[code];
+    super(description, options.cause === undefined ? undefined : { cause: options.cause });
+    this.status = status;
+    this.statusCode = status;
+    this.error = error;
+    this.code = code;
+    this.description = description;
+    this.scopes = options.scopes;
+    this.headers = this.challengeHeaders({});
+  }
+
+  /**
+   * The response headers for this error under the given challenge parameters (`realm`,
+   * `resource_metadata`). Called by the verifier; rarely needed directly.
+   */
+  challengeHeaders(params: ChallengeParams): Record<string, string> {
+    return {
+      'www-authenticate': bearerChallenge(
+        params,
+        this.error,
+        this.error ? this.description : undefined,
+        this.scopes,
+      ),
+    };
+  }
+
+  /** Sets `headers` for the given challenge parameters and returns this error. */
+  withChallenge(params: ChallengeParams): this {
+    this.headers = this.challengeHeaders(params);
+    return this;
+  }
+}
+
+/** 400 `invalid_request`: a malformed `Authorization` header, duplicates, or several token methods. */
+export class InvalidRequestError extends CertboundError {
+  override name = 'InvalidRequestError';
+  constructor(
+    description: string = INVALID_REQUEST_DESCRIPTIONS.malformed,
+    options: CertboundErrorOptions = {},
+  ) {
+    super(400, 'invalid_request', 'invalid_request', { ...options, description });
+  }
+}
+
+/** 401: no credentials (`credentials_missing`, no `error`), or `invalid_token` with a reason. */
+export class InvalidTokenError extends CertboundError {
+  override name = 'InvalidTokenError';
+  constructor(
+    code: Exclude<
+      CertboundErrorCode,
+      'invalid_request' | 'insufficient_scope' | 'authorization_server_unavailable'
+    >,
+    options: CertboundErrorOptions = {},
+  ) {
+    super(401, code === 'credentials_missing' ? undefined : 'invalid_token', code, options);
+  }
+}
+
+/** 403 `insufficient_scope`, with the required scopes in the challenge's `scope` parameter. */
+export class InsufficientScopeError extends CertboundError {
+  override name = 'InsufficientScopeError';
+  constructor(scopes: readonly string[], options: Omit<CertboundErrorOptions, 'scopes'> = {}) {
+    super(403, 'insufficient_scope', 'insufficient_scope', { ...options, scopes });
+  }
+}
+
+/**
+ * 503: the authorization server (discovery, JWKS or introspection) could not give an answer.
+ * Never a grant, and never a 401 that would make clients throw away good tokens.
+ */
+export class ServiceUnavailableError extends CertboundError {
+  override name = 'ServiceUnavailableError';
+  readonly retryAfterSeconds: number;
+  constructor(options: CertboundErrorOptions & { retryAfterSeconds?: number } = {}) {
+    super(503, undefined, 'authorization_server_unavailable', options);
+    this.retryAfterSeconds = options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
+    this.headers = this.challengeHeaders();
+  }
+
+  override challengeHeaders(): Record<string, string> {
+    return { 'retry-after': String(this.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS) };
+  }
+}
+
+/** Whether `value` is a {@link CertboundError} (also across duplicated module copies). */
+export function isCertboundError(value: unknown): value is CertboundError {
+  return value instanceof CertboundError;
+}

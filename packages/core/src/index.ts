@@ -1,0 +1,35 @@
+export type { AuthInfo, TokenClaims } from './auth-info.js';
+export type { BindingMode } from './binding.js';
+export type { ChallengeParams } from './challenge.js';
+export {
+  type BearerError,
+  CertboundError,
+  type CertboundErrorCode,
+  DEFAULT_RETRY_AFTER_SECONDS,
+  InsufficientScopeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  isCertboundError,
+  ServiceUnavailableError,
+} from './errors.js';
+export type { OutboundTlsOptions } from './http-client.js';
+export { DEFAULT_ACCEPTED_TYP, DEFAULT_ALGORITHMS, DEFAULT_REQUIRED_CLAIMS } from './jwt.js';
+export {
+  type CertboundOptions,
+  type CertificateSourceOptions,
+  DEFAULT_TIMEOUT_MS,
+  MAX_CLOCK_TOLERANCE_SECONDS,
+} from './options.js';
+export { assertScopeNames, hasScopes, requireScopes } from './scopes.js';
+export { type CertificateInput, x5tS256 } from './thumbprint.js';
+export { DEFAULT_TOKEN_CACHE_MAX, DEFAULT_TOKEN_CACHE_MAX_TTL_SECONDS } from './token-cache.js';
+export { DEFAULT_CLOCK_TOLERANCE_SECONDS } from './token-time.js';
+export {
+  type AuthenticateContext,
+  createVerifier,
+  isVerifier,
+  type NodeRequest,
+  resolveVerifier,
+  type Verifier,
+  type VerifyInput,
+} from './verifier.js';

@@ -1,0 +1,139 @@
+/**
+ * JWT access token validation (RFC 9068 §4, RFC 8725) with jose: algorithm allowlist, signature
+ * with the issuer's keys only, explicit `typ`, exact `iss`, `aud` containing ours, time claims,
+ * and the required claims. The result is what may be cached; time and binding are re-checked per
+ * request by the verifier.
+ */
+import { errors, type JWTPayload, jwtVerify } from 'jose';
+import { readConfirmation } from './binding.js';
+import { CertboundError, InvalidTokenError } from './errors.js';
+import type { KeyResolver } from './signing-keys.js';
+import { readTimes } from './token-time.js';
+import type { ValidatedToken } from './validated-token.js';
+
+/** RFC 9068 §2.2 claims, required by default. */
+export const DEFAULT_REQUIRED_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'] as const;
+/** Asymmetric algorithms accepted by default (RFC 9068 §2.1 requires RS256 support). */
+export const DEFAULT_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
+/** RFC 9068 §4 step 1. */
+export const DEFAULT_ACCEPTED_TYP = ['at+jwt'] as const;
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+export interface JwtRules {
+  issuer: string;
+  audience: string[];
+  algorithms: string[];
+  /** Normalized (lower case, without `application/`). */
+  acceptedTyp: readonly string[];
+  requiredClaims: readonly string[];
+  clockToleranceSeconds: number;
+}
+
+/** Whether a token looks like a JWS compact serialization (three base64url segments). */
+export function isJwtShaped(token: string): boolean {
+  return JWT_SHAPE.test(token);
+}
+
+/** Media type comparison for `typ` (RFC 7515 §4.1.9): case-insensitive, `application/` optional. */
+export function normalizeTyp(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+}
+
+type TokenErrorCode = ConstructorParameters<typeof InvalidTokenError>[0];
+
+function joseErrorCode(error: unknown): TokenErrorCode {
+  if (error instanceof errors.JWTExpired) return 'token_expired';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.reason === 'missing') return 'token_claims_missing';
+    if (error.reason === 'invalid') return 'token_malformed';
+    switch (error.claim) {
+      case 'iss':
+        return 'token_issuer_mismatch';
+      case 'aud':
+        return 'token_audience_mismatch';
+      case 'nbf':
+      case 'iat':
+        return 'token_not_yet_valid';
+      default:
+        return 'token_malformed';
+    }
+  }
+  if (
+    error instanceof errors.JWSSignatureVerificationFailed ||
+    error instanceof errors.JOSEAlgNotAllowed ||
+    error instanceof errors.JWKSNoMatchingKey
+  ) {
+    return 'token_signature_invalid';
+  }
+  return 'token_malformed';
+}
+
+function optionalString(claims: JWTPayload, name: string): string | undefined {
+  if (!Object.hasOwn(claims, name)) return undefined;
+  const value = claims[name];
+  if (typeof value !== 'string') throw new InvalidTokenError('token_malformed');
+  return value;
+}
+
+/** `scope` as a space-delimited string (RFC 9068 §2.2.3), or absent. */
+export function readScopes(claims: Record<string, unknown>): readonly string[] {
+  if (!Object.hasOwn(claims, 'scope')) return Object.freeze([]);
+  const scope = claims.scope;
+  if (typeof scope !== 'string') throw new InvalidTokenError('token_malformed');
+  return Object.freeze(scope.split(' ').filter((s) => s.length > 0));
+}
+
+/** Validates a JWT access token; throws {@link CertboundError} on any failure. */
+export async function validateJwt(
+  token: string,
+  keys: KeyResolver,
+  rules: JwtRules,
+): Promise<ValidatedToken> {
+  if (!isJwtShaped(token)) throw new InvalidTokenError('token_malformed');
+  let payload: JWTPayload;
+  let typ: unknown;
+  try {
+    const result = await jwtVerify(token, keys, {
+      algorithms: rules.algorithms,
+      issuer: rules.issuer,
+      audience: rules.audience,
+      clockTolerance: rules.clockToleranceSeconds,
+      requiredClaims: [...rules.requiredClaims],
+    });
+    payload = result.payload;
+    typ = result.protectedHeader.typ;
+  } catch (cause) {
+    if (cause instanceof CertboundError) throw cause;
+    throw new InvalidTokenError(joseErrorCode(cause), { cause });
+  }
+  if (typeof typ !== 'string' || !rules.acceptedTyp.includes(normalizeTyp(typ))) {
+    throw new InvalidTokenError('token_type_invalid');
+  }
+  for (const claim of rules.requiredClaims) {
+    if (!Object.hasOwn(payload, claim)) throw new InvalidTokenError('token_claims_missing');
+  }
+  const times = readTimes(payload);
+  return {
+    format: 'jwt',
+    claims: Object.freeze(payload),
+    subject: optionalString(payload, 'sub'),
+    clientId: optionalString(payload, 'client_id'),
+    scopes: readScopes(payload),
+    times,
+    confirmation: readConfirmation(payload),
+  };
+}

@@ -1,0 +1,296 @@
+/**
+ * The options object shared by `createVerifier` and every adapter, validated once at start-up.
+ * Every problem throws a TypeError naming the option: `Invalid certbound option: "<name>" must be …`.
+ */
+import type { JSONWebKeySet } from 'jose';
+import type { BindingMode } from './binding.js';
+import type { OutboundTlsOptions } from './http-client.js';
+import { DEFAULT_ACCEPTED_TYP, DEFAULT_ALGORITHMS, DEFAULT_REQUIRED_CLAIMS, normalizeTyp } from './jwt.js';
+import {
+  DEFAULT_TOKEN_CACHE_MAX,
+  DEFAULT_TOKEN_CACHE_MAX_TTL_SECONDS,
+  type TokenCacheOptions,
+} from './token-cache.js';
+import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from './token-time.js';
+
+/** Default timeout of each request to the authorization server, milliseconds. */
+export const DEFAULT_TIMEOUT_MS = 5_000;
+/** Largest clock tolerance accepted, seconds (RFC 9068 §4: "no more than a few minutes"). */
+export const MAX_CLOCK_TOLERANCE_SECONDS = 300;
+/** Shortest HMAC secret accepted for HS* algorithms, bytes (RFC 8725 §3.5). */
+export const MIN_SECRET_BYTES = 32;
+
+/** Where the client certificate comes from. */
+export type CertificateSourceOptions = { from: 'tls' };
+
+export interface CertboundOptions {
+  /** The authorization server's issuer identifier, compared exactly with `iss`. Required. */
+  issuer: string;
+  /** This resource's identifier(s); a token's `aud` must contain at least one. Required. */
+  audience: string | string[];
+  /** The issuer's JWK Set URL. Default: `jwks_uri` from the issuer's metadata (RFC 8414 / OIDC). */
+  jwksUri?: string;
+  /** A local JWK Set instead of fetching one. */
+  jwks?: JSONWebKeySet;
+  /** Accepted JWS algorithms. Default: asymmetric ones only; `none` is never accepted. */
+  algorithms?: string[];
+  /** HMAC secret (≥ 32 bytes), only with HS* `algorithms` (and then only HS*). */
+  secret?: string | Uint8Array;
+  /** Leeway for `exp`, `nbf` and `iat`, seconds. Default 5, at most 300. */
+  clockToleranceSeconds?: number;
+  /** `auto` (default): JWT-shaped tokens are validated locally. `jwt`: only JWTs. */
+  tokenFormat?: 'auto' | 'jwt' | 'opaque';
+  /** TLS options for every connection to the authorization server. */
+  tls?: OutboundTlsOptions;
+  /** `required` (default): every token must carry `cnf["x5t#S256"]`. `if-present`: unbound tokens pass. */
+  binding?: BindingMode;
+  /** Where the client certificate comes from. Default `{ from: 'tls' }`. */
+  certificate?: CertificateSourceOptions;
+  /** `realm` of `WWW-Authenticate` challenges. Default `api`. */
+  realm?: string;
+  /** `resource_metadata` of challenges (RFC 9728 §5.1): this resource's metadata URL. */
+  resourceMetadata?: string;
+  /** JWT `typ` values accepted (case-insensitive, `application/` optional). Default `['at+jwt']`. */
+  acceptedTyp?: string[];
+  /** Claims a JWT must carry. Default RFC 9068's `iss exp aud sub client_id iat jti`. */
+  requiredClaims?: string[];
+  /** Timeout of each request to the authorization server (discovery, JWKS), ms. Default 5000. */
+  timeoutMs?: number;
+  /** The memo of validated tokens; `false` validates every request from scratch. */
+  tokenCache?: Partial<TokenCacheOptions> | false;
+}
+
+export interface NormalizedOptions {
+  issuer: string;
+  audience: string[];
+  jwksUri: string | undefined;
+  jwks: JSONWebKeySet | undefined;
+  algorithms: string[];
+  secret: Uint8Array | undefined;
+  clockToleranceSeconds: number;
+  tokenFormat: 'auto' | 'jwt';
+  tls: OutboundTlsOptions;
+  binding: BindingMode;
+  certificate: CertificateSourceOptions;
+  realm: string | undefined;
+  resourceMetadata: string | undefined;
+  acceptedTyp: string[];
+  requiredClaims: string[];
+  timeoutMs: number;
+  tokenCache: TokenCacheOptions | false;
+}
+
+const KNOWN_OPTIONS = new Set<string>([
+  'issuer',
+  'audience',
+  'jwksUri',
+  'jwks',
+  'algorithms',
+  'secret',
+  'clockToleranceSeconds',
+  'tokenFormat',
+  'introspection',
+  'tls',
+  'binding',
+  'certificate',
+  'realm',
+  'resourceMetadata',
+  'acceptedTyp',
+  'requiredClaims',
+  'timeoutMs',
+  'tokenCache',
+]);
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+const PRINTABLE = /^[\x20-\x7E]*$/;
+
+function fail(name: string, expectation: string): never {
+  throw new TypeError(`Invalid certbound option: "${name}" must be ${expectation}`);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function nonEmptyString(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.length === 0) fail(name, 'a non-empty string');
+  return value;
+}
+
+/** An https URL (http only on loopback, for development), without a fragment. */
+function httpsUrl(value: unknown, name: string): string {
+  const text = nonEmptyString(value, name);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    fail(name, 'an absolute https URL');
+  }
+  const loopbackHttp = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+  if ((url.protocol !== 'https:' && !loopbackHttp) || url.hash !== '' || text.includes('#')) {
+    fail(name, 'an https URL without a fragment (http is allowed only for localhost)');
+  }
+  return text;
+}
+
+function stringList(value: unknown, name: string): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0) fail(name, 'a non-empty string or array of strings');
+  for (const item of list)
+    if (typeof item !== 'string' || item.length === 0) fail(name, 'made of non-empty strings');
+  return [...list];
+}
+
+function positiveNumber(value: unknown, name: string, fallback: number, integer = false): number {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value <= 0 ||
+    (integer && !Number.isInteger(value))
+  ) {
+    fail(name, integer ? 'a positive integer' : 'a positive number');
+  }
+  return value;
+}
+
+function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) fail(name, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`);
+  return value as T;
+}
+
+function algorithmsOf(options: Record<string, unknown>): {
+  algorithms: string[];
+  secret: Uint8Array | undefined;
+} {
+  const algorithms =
+    options.algorithms === undefined ? [...DEFAULT_ALGORITHMS] : stringList(options.algorithms, 'algorithms');
+  if (algorithms.some((alg) => alg.toLowerCase() === 'none'))
+    fail('algorithms', 'signature algorithms ("none" is never accepted)');
+  const symmetric = algorithms.filter((alg) => /^HS(256|384|512)$/.test(alg));
+  if (symmetric.length === 0) {
+    if (options.secret !== undefined) fail('secret', 'used only with HS256, HS384 or HS512 "algorithms"');
+    return { algorithms, secret: undefined };
+  }
+  if (symmetric.length !== algorithms.length) {
+    fail('algorithms', 'either all asymmetric or all HMAC (HS*), never both (RFC 8725 §2.1)');
+  }
+  const secret =
+    typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret;
+  if (!(secret instanceof Uint8Array) || secret.byteLength < MIN_SECRET_BYTES) {
+    fail(
+      'secret',
+      `a string or Uint8Array of at least ${MIN_SECRET_BYTES} bytes when HS* algorithms are used`,
+    );
+  }
+  if (options.jwks !== undefined || options.jwksUri !== undefined)
+    fail('secret', 'not combined with "jwks" or "jwksUri"');
+  return { algorithms, secret };
+}
+
+function tokenCacheOf(value: unknown): TokenCacheOptions | false {
+  if (value === false) return false;
+  if (value === undefined)
+    return { max: DEFAULT_TOKEN_CACHE_MAX, maxTtlSeconds: DEFAULT_TOKEN_CACHE_MAX_TTL_SECONDS };
+  if (!isRecord(value)) fail('tokenCache', 'false or an object { max, maxTtlSeconds }');
+  return {
+    max: positiveNumber(value.max, 'tokenCache.max', DEFAULT_TOKEN_CACHE_MAX, true),
+    maxTtlSeconds: positiveNumber(
+      value.maxTtlSeconds,
+      'tokenCache.maxTtlSeconds',
+      DEFAULT_TOKEN_CACHE_MAX_TTL_SECONDS,
+    ),
+  };
+}
+
+function certificateOf(value: unknown): CertificateSourceOptions {
+  if (value === undefined) return { from: 'tls' };
+  if (!isRecord(value)) fail('certificate', "an object such as { from: 'tls' }");
+  if (value.from === 'tls') return { from: 'tls' };
+  if (value.from === 'header')
+    fail('certificate.from', '"tls": certificates from proxy headers are not supported yet');
+  return fail('certificate.from', '"tls"');
+}
+
+function tlsOf(value: unknown): OutboundTlsOptions {
+  if (value === undefined) return {};
+  if (!isRecord(value)) fail('tls', 'an object { ca?, cert?, key? }');
+  const pem = (v: unknown) => typeof v === 'string' || Buffer.isBuffer(v);
+  if (value.ca !== undefined && !pem(value.ca) && !(Array.isArray(value.ca) && value.ca.every(pem))) {
+    fail('tls.ca', 'a PEM string, a Buffer, or an array of them');
+  }
+  if (value.cert !== undefined && !pem(value.cert)) fail('tls.cert', 'a PEM string or Buffer');
+  if (value.key !== undefined && !pem(value.key)) fail('tls.key', 'a PEM string or Buffer');
+  if ((value.cert === undefined) !== (value.key === undefined))
+    fail('tls', 'given both "cert" and "key", or neither');
+  return value as OutboundTlsOptions;
+}
+
+/** Validates the options and fills in defaults. Throws a TypeError naming the first bad option. */
+export function normalizeOptions(input: unknown): NormalizedOptions {
+  if (!isRecord(input)) throw new TypeError('Invalid certbound options: expected an object');
+  for (const name of Object.keys(input)) {
+    if (!KNOWN_OPTIONS.has(name)) throw new TypeError(`Invalid certbound option: unknown option "${name}"`);
+  }
+  const options = input;
+  const issuer = httpsUrl(options.issuer, 'issuer');
+  if (issuer.includes('?')) fail('issuer', 'a URL without a query (RFC 8414 §2)');
+  const audience = stringList(options.audience, 'audience');
+  if (options.jwks !== undefined && options.jwksUri !== undefined)
+    fail('jwks', 'not combined with "jwksUri"');
+  if (options.jwks !== undefined && !(isRecord(options.jwks) && Array.isArray(options.jwks.keys))) {
+    fail('jwks', 'a JWK Set { keys: [...] }');
+  }
+  const tokenFormat = oneOf(options.tokenFormat, 'tokenFormat', ['auto', 'jwt', 'opaque'] as const, 'auto');
+  if (tokenFormat === 'opaque' || options.introspection !== undefined) {
+    fail('tokenFormat', '"auto" or "jwt": token introspection is not supported yet');
+  }
+  const clockToleranceSeconds =
+    options.clockToleranceSeconds === undefined
+      ? DEFAULT_CLOCK_TOLERANCE_SECONDS
+      : options.clockToleranceSeconds;
+  if (
+    typeof clockToleranceSeconds !== 'number' ||
+    !Number.isFinite(clockToleranceSeconds) ||
+    clockToleranceSeconds < 0 ||
+    clockToleranceSeconds > MAX_CLOCK_TOLERANCE_SECONDS
+  ) {
+    fail('clockToleranceSeconds', `a number of seconds from 0 to ${MAX_CLOCK_TOLERANCE_SECONDS}`);
+  }
+  const realm = options.realm === undefined ? undefined : nonEmptyString(options.realm, 'realm');
+  if (realm !== undefined && !PRINTABLE.test(realm)) fail('realm', 'printable ASCII');
+  const acceptedTyp = (
+    options.acceptedTyp === undefined
+      ? [...DEFAULT_ACCEPTED_TYP]
+      : stringList(options.acceptedTyp, 'acceptedTyp')
+  ).map(normalizeTyp);
+  const requiredClaims =
+    options.requiredClaims === undefined
+      ? [...DEFAULT_REQUIRED_CLAIMS]
+      : Array.isArray(options.requiredClaims) &&
+          options.requiredClaims.every((c) => typeof c === 'string' && c !== '')
+        ? [...(options.requiredClaims as string[])]
+        : fail('requiredClaims', 'an array of claim names');
+  return {
+    issuer,
+    audience,
+    jwksUri: options.jwksUri === undefined ? undefined : httpsUrl(options.jwksUri, 'jwksUri'),
+    jwks: options.jwks as JSONWebKeySet | undefined,
+    ...algorithmsOf(options),
+    clockToleranceSeconds,
+    tokenFormat,
+    tls: tlsOf(options.tls),
+    binding: oneOf(options.binding, 'binding', ['required', 'if-present'] as const, 'required'),
+    certificate: certificateOf(options.certificate),
+    realm,
+    resourceMetadata:
+      options.resourceMetadata === undefined
+        ? undefined
+        : httpsUrl(options.resourceMetadata, 'resourceMetadata'),
+    acceptedTyp,
+    requiredClaims,
+    timeoutMs: positiveNumber(options.timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT_MS, true),
+    tokenCache: tokenCacheOf(options.tokenCache),
+  };
+}

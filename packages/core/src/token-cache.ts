@@ -1,0 +1,74 @@
+/**
+ * The hot-path memo of validated tokens: keyed by SHA-256 of the token (never the raw token,
+ * RFC 9700 §4.9.3), bounded in size, each entry living no longer than `maxTtlSeconds` nor past the
+ * token's `exp`. Concurrent misses for one token share one validation. What is cached is the
+ * token's validation; binding, time and scopes are checked by the verifier on every request.
+ */
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { ValidatedToken } from './validated-token.js';
+
+/** Default number of validated tokens kept. */
+export const DEFAULT_TOKEN_CACHE_MAX = 10_000;
+/** Default longest time a validation is reused, seconds. */
+export const DEFAULT_TOKEN_CACHE_MAX_TTL_SECONDS = 300;
+
+export interface TokenCacheOptions {
+  max: number;
+  maxTtlSeconds: number;
+}
+
+/** The cache key of a token: base64url SHA-256, optionally namespaced. */
+export function tokenKey(token: string, namespace = ''): string {
+  return namespace + createHash('sha256').update(token).digest('base64url');
+}
+
+export class TokenCache {
+  readonly #lru: LRUCache<string, ValidatedToken> | undefined;
+  readonly #maxTtlMs: number;
+  readonly #pending = new Map<string, Promise<ValidatedToken>>();
+
+  constructor(options: TokenCacheOptions | false) {
+    this.#maxTtlMs = options ? options.maxTtlSeconds * 1000 : 0;
+    this.#lru =
+      options && options.max > 0 && this.#maxTtlMs > 0
+        ? new LRUCache({ max: options.max, ttl: this.#maxTtlMs, allowStale: false, updateAgeOnGet: false })
+        : undefined;
+  }
+
+  /** The cached validation of `token`, or the result of `validate` (shared by concurrent callers). */
+  get(token: string, validate: () => Promise<ValidatedToken>): Promise<ValidatedToken> {
+    const lru = this.#lru;
+    if (lru === undefined) return validate();
+    const key = tokenKey(token);
+    const hit = lru.get(key);
+    if (hit !== undefined) return Promise.resolve(hit);
+    const pending = this.#pending.get(key);
+    if (pending !== undefined) return pending;
+    const promise = validate().then(
+      (validated) => {
+        this.#pending.delete(key);
+        const ttl = this.#ttlFor(validated);
+        if (ttl > 0) lru.set(key, validated, { ttl });
+        return validated;
+      },
+      (error: unknown) => {
+        this.#pending.delete(key);
+        throw error;
+      },
+    );
+    this.#pending.set(key, promise);
+    return promise;
+  }
+
+  #ttlFor(validated: ValidatedToken): number {
+    const exp = validated.times.exp;
+    if (exp === undefined) return this.#maxTtlMs;
+    return Math.min(this.#maxTtlMs, Math.floor(exp * 1000 - Date.now()));
+  }
+
+  clear(): void {
+    this.#lru?.clear();
+    this.#pending.clear();
+  }
+}

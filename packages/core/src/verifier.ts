@@ -1,0 +1,202 @@
+/**
+ * The verifier: composes bearer extraction, the client certificate, token validation (memoized),
+ * time checks and the binding decision into one `AuthInfo` or one {@link CertboundError}.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
+import { type AuthInfo, rememberChallenge, type TokenClaims } from './auth-info.js';
+import { authorizationLines, bearerToken, hasOtherTokenMethod } from './authorization-header.js';
+import { checkBinding } from './binding.js';
+import type { ChallengeParams } from './challenge.js';
+import { type PresentedCertificate, presentedCertificate } from './client-certificate/presented.js';
+import { certificateFromTls } from './client-certificate/tls.js';
+import { type AuthorizationServerMetadata, discover } from './discovery.js';
+import {
+  CertboundError,
+  INVALID_REQUEST_DESCRIPTIONS,
+  InvalidRequestError,
+  InvalidTokenError,
+  ServiceUnavailableError,
+} from './errors.js';
+import { HttpClient } from './http-client.js';
+import { isJwtShaped, type JwtRules, validateJwt } from './jwt.js';
+import { type CertboundOptions, type NormalizedOptions, normalizeOptions } from './options.js';
+import { type KeyResolver, localKeys, remoteKeys, secretKey } from './signing-keys.js';
+import { type CertificateInput, certificateDer } from './thumbprint.js';
+import { TokenCache } from './token-cache.js';
+import { checkTimes } from './token-time.js';
+import type { ValidatedToken } from './validated-token.js';
+
+/** A Node request: HTTP/1.1 `IncomingMessage` or an HTTP/2 compatibility request. */
+export type NodeRequest = IncomingMessage | Http2ServerRequest;
+
+/** Inputs already extracted from a request, for `verifier.verify`. */
+export interface VerifyInput {
+  /** The `Authorization` field value; an array holds every field line (more than one → 400). */
+  authorization?: string | readonly string[] | null;
+  /** The client certificate presented on the connection: DER, PEM, `X509Certificate` or `null`. */
+  certificate?: CertificateInput | null;
+}
+
+/** Extra request data an adapter may pass (e.g. Koa's parsed body lives outside the Node request). */
+export interface AuthenticateContext {
+  body?: unknown;
+}
+
+export interface Verifier<Claims extends TokenClaims = TokenClaims> {
+  /** Authenticates a Node request: the `Authorization` header and the TLS client certificate. */
+  authenticate(req: NodeRequest, context?: AuthenticateContext): Promise<AuthInfo<Claims>>;
+  /** Authenticates already-extracted inputs. */
+  verify(input: VerifyInput): Promise<AuthInfo<Claims>>;
+  /** Releases connections and caches. */
+  close(): Promise<void>;
+}
+
+const VERIFIER = Symbol.for('certbound.verifier');
+
+class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> {
+  readonly [VERIFIER] = true;
+  readonly #options: NormalizedOptions;
+  readonly #challenge: ChallengeParams;
+  readonly #http: HttpClient;
+  readonly #keys: KeyResolver;
+  readonly #cache: TokenCache;
+  readonly #rules: JwtRules;
+  #metadata: Promise<AuthorizationServerMetadata> | undefined;
+
+  constructor(options: CertboundOptions) {
+    const o = normalizeOptions(options);
+    this.#options = o;
+    this.#challenge = { realm: o.realm, resourceMetadata: o.resourceMetadata };
+    this.#http = new HttpClient(o.tls);
+    this.#keys = o.secret
+      ? secretKey(o.secret)
+      : o.jwks
+        ? localKeys(o.jwks)
+        : remoteKeys(() => this.#jwksUri(), this.#http, o.timeoutMs);
+    this.#cache = new TokenCache(o.tokenCache);
+    this.#rules = {
+      issuer: o.issuer,
+      audience: o.audience,
+      algorithms: o.algorithms,
+      acceptedTyp: o.acceptedTyp,
+      requiredClaims: o.requiredClaims,
+      clockToleranceSeconds: o.clockToleranceSeconds,
+    };
+  }
+
+  async authenticate(req: NodeRequest, context?: AuthenticateContext): Promise<AuthInfo<Claims>> {
+    try {
+      const token = bearerToken(authorizationLines(req));
+      if (token === undefined) throw new InvalidTokenError('credentials_missing');
+      if (
+        hasOtherTokenMethod(
+          req as { url?: string; body?: unknown },
+          context?.body ?? (req as { body?: unknown }).body,
+        )
+      ) {
+        throw new InvalidRequestError(INVALID_REQUEST_DESCRIPTIONS.multipleMethods);
+      }
+      return await this.#authorize(token, certificateFromTls(req as object));
+    } catch (error) {
+      throw this.#withChallenge(error);
+    }
+  }
+
+  async verify(input: VerifyInput): Promise<AuthInfo<Claims>> {
+    try {
+      const authorization = input.authorization;
+      const lines =
+        authorization == null ? [] : typeof authorization === 'string' ? [authorization] : authorization;
+      const token = bearerToken(lines);
+      if (token === undefined) throw new InvalidTokenError('credentials_missing');
+      const der = input.certificate == null ? undefined : certificateDer(input.certificate);
+      return await this.#authorize(token, der === undefined ? undefined : presentedCertificate(der));
+    } catch (error) {
+      throw this.#withChallenge(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#cache.clear();
+    await this.#http.close();
+  }
+
+  async #authorize(token: string, certificate: PresentedCertificate | undefined): Promise<AuthInfo<Claims>> {
+    const validated = await this.#cache.get(token, () => this.#validate(token));
+    checkTimes(validated.times, Date.now() / 1000, this.#options.clockToleranceSeconds);
+    const bound = checkBinding(validated.confirmation, certificate, this.#options.binding);
+    const exp = validated.times.exp;
+    const auth: AuthInfo<Claims> = {
+      token,
+      format: validated.format,
+      claims: validated.claims as Claims,
+      subject: validated.subject,
+      clientId: validated.clientId,
+      scopes: validated.scopes as string[],
+      expiresAt: exp === undefined ? undefined : new Date(exp * 1000),
+      thumbprint: certificate?.thumbprint,
+      bound,
+    };
+    rememberChallenge(auth, this.#challenge);
+    return auth;
+  }
+
+  #validate(token: string): Promise<ValidatedToken> {
+    if (!isJwtShaped(token)) return Promise.reject(new InvalidTokenError('token_malformed'));
+    return validateJwt(token, this.#keys, this.#rules);
+  }
+
+  async #jwksUri(): Promise<string> {
+    if (this.#options.jwksUri !== undefined) return this.#options.jwksUri;
+    const metadata = await this.#discover();
+    const jwksUri = metadata.jwks_uri;
+    if (typeof jwksUri !== 'string' || !/^https:\/\//.test(jwksUri)) {
+      this.#metadata = undefined;
+      throw new ServiceUnavailableError({ cause: new Error('the issuer metadata has no https jwks_uri') });
+    }
+    return jwksUri;
+  }
+
+  #discover(): Promise<AuthorizationServerMetadata> {
+    this.#metadata ??= discover(this.#options.issuer, this.#http, this.#options.timeoutMs).catch(
+      (error: unknown) => {
+        this.#metadata = undefined;
+        throw error;
+      },
+    );
+    return this.#metadata;
+  }
+
+  #withChallenge(error: unknown): unknown {
+    return error instanceof CertboundError ? error.withChallenge(this.#challenge) : error;
+  }
+}
+
+/**
+ * Creates a verifier. Options are validated now (a bad option throws a TypeError naming it);
+ * discovery and key fetching happen on first use and recover by themselves after an outage.
+ *
+ * @example
+ * const verifier = createVerifier({ issuer: 'https://as.example.com', audience: 'https://api.example.com' });
+ * const auth = await verifier.authenticate(req); // throws CertboundError
+ */
+export function createVerifier<Claims extends TokenClaims = TokenClaims>(
+  options: CertboundOptions,
+): Verifier<Claims> {
+  return new CertboundVerifier<Claims>(options);
+}
+
+/** Whether `value` is a verifier made by {@link createVerifier}. */
+export function isVerifier(value: unknown): value is Verifier {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[VERIFIER] === true;
+}
+
+/** The verifier given, or a new one from options: what every adapter factory does first. */
+export function resolveVerifier<Claims extends TokenClaims = TokenClaims>(
+  optionsOrVerifier: CertboundOptions | Verifier<Claims>,
+): Verifier<Claims> {
+  return isVerifier(optionsOrVerifier)
+    ? (optionsOrVerifier as Verifier<Claims>)
+    : createVerifier<Claims>(optionsOrVerifier as CertboundOptions);
+}

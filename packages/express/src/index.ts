@@ -1,0 +1,67 @@
+/**
+ * Express middleware for certbound: `app.use(certbound(options))` puts the verified `AuthInfo`
+ * on `req.auth`; failures go to `next(err)` as a CertboundError carrying `status` and `headers`,
+ * which Express's own error handler (and yours) turn into the RFC 6750 response.
+ */
+import {
+  type AuthInfo,
+  type CertboundOptions,
+  assertScopeNames,
+  requireScopes as requireScopesOf,
+  resolveVerifier,
+  type TokenClaims,
+  type Verifier,
+} from '@certbound/core';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** Set by `certbound()` once the certificate-bound access token is verified. */
+      auth?: AuthInfo;
+    }
+  }
+}
+
+/**
+ * Authenticates every request it sees. Successful responses get `Cache-Control: no-store` (set
+ * before your handler runs, so you may override it).
+ *
+ * @example
+ * app.use(certbound({ issuer: 'https://as.example.com', audience: 'https://api.example.com' }));
+ * app.get('/accounts', requireScopes('accounts:read'), (req, res) => res.json(req.auth!.claims));
+ */
+export function certbound<Claims extends TokenClaims = TokenClaims>(
+  options: CertboundOptions | Verifier<Claims>,
+): RequestHandler {
+  const verifier = resolveVerifier(options);
+  return (req: Request, res: Response, next: NextFunction) => {
+    verifier.authenticate(req).then((auth) => {
+      req.auth = auth;
+      res.setHeader('cache-control', 'no-store');
+      next();
+    }, next);
+  };
+}
+
+/** Requires every one of `scopes` (403 `insufficient_scope` otherwise). Use after `certbound()`. */
+export function requireScopes(...scopes: string[]): RequestHandler {
+  assertScopeNames(scopes);
+  return (req: Request, _res: Response, next: NextFunction) => {
+    try {
+      requireScopesOf(req.auth, ...scopes);
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+export type { AuthInfo, CertboundOptions, Verifier } from '@certbound/core';
+export {
+  CertboundError,
+  InsufficientScopeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  ServiceUnavailableError,
+} from '@certbound/core';
