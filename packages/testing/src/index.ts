@@ -1,2 +1,11 @@
+export { type HttpsRequestOptions, type HttpsResponse, httpsRequest } from './https-client.js';
+export {
+  createTestIssuer,
+  type MintOptions,
+  type OutageMode,
+  type TestAlgorithm,
+  type TestIssuer,
+  type TestIssuerOptions,
+} from './issuer.js';
 export type { IssueOptions, TestCertificate, TestPki } from './pki.js';
 export { createTestPki } from './pki.js';

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { authorizationLines, bearerToken, hasOtherTokenMethod } from '../src/authorization-header.js';
+import { InvalidRequestError } from '../src/errors.js';
+
+describe('bearerToken', () => {
+  it.each([
+    ['Bearer abc.def-ghi', 'abc.def-ghi'],
+    ['bearer abc', 'abc'],
+    ['BEARER abc', 'abc'],
+    ['Bearer    abc', 'abc'],
+    ['Bearer a~b+c/d==', 'a~b+c/d=='],
+  ])('reads %j', (header, token) => {
+    expect(bearerToken([header])).toBe(token);
+  });
+
+  it.each([[[]], [['Basic dXNlcjpwYXNz']], [['DPoP abc']], [['Bearerabc']], [['Negotiate']]])(
+    'returns nothing for %j (no credentials, or another scheme)',
+    (lines) => {
+      expect(bearerToken(lines)).toBeUndefined();
+    },
+  );
+
+  it.each([
+    ['Bearer'],
+    ['Bearer '],
+    ['Bearer\tabc'],
+    ['Bearer abc def'],
+    ['Bearer abc,def'],
+    ['Bearer "abc"'],
+    ['Bearer a=b'],
+    ['Bearer abc\u00e9'],
+    [`Bearer ${'a'.repeat(16_385)}`],
+  ])('rejects %j with invalid_request', (header) => {
+    expect(() => bearerToken([header])).toThrow(InvalidRequestError);
+  });
+
+  it('rejects two Authorization lines', () => {
+    expect(() => bearerToken(['Bearer a', 'Bearer b'])).toThrow(/must appear once/);
+  });
+});
+
+describe('authorizationLines', () => {
+  it('finds every Authorization line in rawHeaders, whatever the case', () => {
+    const rawHeaders = ['Host', 'x', 'Authorization', 'Bearer a', 'AUTHORIZATION', 'Bearer b'];
+    expect(authorizationLines({ rawHeaders })).toEqual(['Bearer a', 'Bearer b']);
+  });
+
+  it('falls back to headers when rawHeaders is absent', () => {
+    expect(authorizationLines({ headers: { authorization: 'Bearer a' } })).toEqual(['Bearer a']);
+    expect(authorizationLines({ headers: {} })).toEqual([]);
+  });
+});
+
+describe('hasOtherTokenMethod', () => {
+  it('sees access_token in the query string or a parsed body', () => {
+    expect(hasOtherTokenMethod({ url: '/x?access_token=abc' })).toBe(true);
+    expect(hasOtherTokenMethod({ url: '/x?a=1&access_token=' })).toBe(true);
+    expect(hasOtherTokenMethod({ url: '/x', body: { access_token: 'abc' } })).toBe(true);
+  });
+
+  it('ignores look-alikes', () => {
+    expect(hasOtherTokenMethod({ url: '/access_token?x=1' })).toBe(false);
+    expect(hasOtherTokenMethod({ url: '/x?my_access_token=1' })).toBe(false);
+    expect(hasOtherTokenMethod({ url: '/x', body: 'access_token=abc' })).toBe(false);
+  });
+});

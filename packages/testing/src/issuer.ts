@@ -1,0 +1,173 @@
+/**
+ * A local authorization server stand-in for tests: serves OpenID/RFC 8414 metadata and a JWK Set
+ * over HTTPS on 127.0.0.1, and mints RFC 9068 access tokens bound to a certificate. It can also
+ * play an outage, so apps can test their 503 handling.
+ */
+import { randomUUID } from 'node:crypto';
+import { type Server, createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { type CryptoKey, type JSONWebKeySet, type JWK, SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { type TestCertificate, type TestPki, createTestPki } from './pki.js';
+
+export type TestAlgorithm = 'ES256' | 'RS256' | 'PS256' | 'EdDSA';
+
+/** How the issuer misbehaves: `none` (healthy), connection reset, HTTP 500, no answer, non-JSON. */
+export type OutageMode = 'none' | 'down' | 'error' | 'slow' | 'garbage';
+
+export interface TestIssuerOptions {
+  /** PKI whose `server` certificate the issuer serves. Default: a new one. */
+  pki?: TestPki;
+  /** Default audience of minted tokens. */
+  audience?: string;
+  /** Signing algorithms to create keys for. Default ES256, RS256, PS256, EdDSA. */
+  algorithms?: TestAlgorithm[];
+}
+
+export interface MintOptions {
+  /** Binds the token to this certificate (`cnf["x5t#S256"]`). Omit or `null` for an unbound token. */
+  certificate?: Pick<TestCertificate, 'thumbprint'> | null;
+  scope?: string;
+  audience?: string | string[];
+  subject?: string;
+  clientId?: string;
+  /** Lifetime in seconds from now. Default 300. */
+  expiresIn?: number;
+  /** Extra or replacing claims; a claim set to `undefined` is removed. */
+  claims?: Record<string, unknown>;
+  /** Extra or replacing protected header parameters; `undefined` removes one. */
+  header?: Record<string, unknown>;
+  /** Signing algorithm. Default the first configured one. */
+  alg?: TestAlgorithm;
+  /** Sign with this key instead of the issuer's (e.g. an attacker's); keeps the issuer's `kid` unless overridden. */
+  signingKey?: CryptoKey;
+}
+
+export interface TestIssuer {
+  /** The issuer identifier (`https://127.0.0.1:<port>`). */
+  issuer: string;
+  jwksUri: string;
+  /** The default audience. */
+  audience: string;
+  /** PEM of the CA of the issuer's TLS certificate, for the verifier's `tls.ca`. */
+  ca: string;
+  pki: TestPki;
+  /** The public JWK Set. */
+  jwks: JSONWebKeySet;
+  /** Mints a signed access token (`typ: at+jwt`) with RFC 9068 claims. */
+  mintAccessToken(options?: MintOptions): Promise<string>;
+  /** Makes discovery and JWKS misbehave until called again with `none`. */
+  outage(mode: OutageMode): void;
+  /** Requests served, by document. */
+  counters: { discovery: number; jwks: number };
+  close(): Promise<void>;
+}
+
+const DEFAULT_ALGORITHMS: TestAlgorithm[] = ['ES256', 'RS256', 'PS256', 'EdDSA'];
+
+interface SigningKey {
+  alg: TestAlgorithm;
+  kid: string;
+  privateKey: CryptoKey;
+  publicJwk: JWK;
+}
+
+function withOverrides(base: Record<string, unknown>, overrides: Record<string, unknown> = {}) {
+  const result: Record<string, unknown> = { ...base };
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) delete result[name];
+    else result[name] = value;
+  }
+  return result;
+}
+
+/** Starts a test issuer on 127.0.0.1 (an ephemeral port). Close it after the test. */
+export async function createTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
+  const pki = options.pki ?? (await createTestPki());
+  const keys: SigningKey[] = [];
+  for (const alg of options.algorithms ?? DEFAULT_ALGORITHMS) {
+    const pair = await generateKeyPair(alg, { extractable: true });
+    const kid = `${alg.toLowerCase()}-${randomUUID().slice(0, 8)}`;
+    keys.push({ alg, kid, privateKey: pair.privateKey, publicJwk: { ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' } });
+  }
+  const jwks: JSONWebKeySet = { keys: keys.map((k) => k.publicJwk) };
+  const counters = { discovery: 0, jwks: 0 };
+  let mode: OutageMode = 'none';
+  let issuer = '';
+
+  const server: Server = createServer({ cert: pki.server.cert, key: pki.server.key }, (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const isDiscovery = path === '/.well-known/openid-configuration' || path === '/.well-known/oauth-authorization-server';
+    const isJwks = path === '/jwks';
+    if (!isDiscovery && !isJwks) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
+      return;
+    }
+    if (isDiscovery) counters.discovery++;
+    else counters.jwks++;
+    switch (mode) {
+      case 'down':
+        req.socket.destroy();
+        return;
+      case 'error':
+        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"server_error"}');
+        return;
+      case 'slow':
+        return; // never answers; the client's timeout fires
+      case 'garbage':
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [ not json');
+        return;
+    }
+    const body = isDiscovery
+      ? { issuer, jwks_uri: `${issuer}/jwks`, token_endpoint: `${issuer}/token`, id_token_signing_alg_values_supported: ['ES256'] }
+      : jwks;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  issuer = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const audience = options.audience ?? 'https://api.example.test';
+
+  async function mintAccessToken(mint: MintOptions = {}): Promise<string> {
+    const key = keys.find((k) => k.alg === (mint.alg ?? keys[0]!.alg));
+    if (!key) throw new Error(`mintAccessToken: no ${mint.alg} key`);
+    const now = Math.floor(Date.now() / 1000);
+    const clientId = mint.clientId ?? 'client-a';
+    const claims = withOverrides(
+      {
+        iss: issuer,
+        aud: mint.audience ?? audience,
+        sub: mint.subject ?? clientId,
+        client_id: clientId,
+        iat: now,
+        exp: now + (mint.expiresIn ?? 300),
+        jti: randomUUID(),
+        ...(mint.scope === undefined ? {} : { scope: mint.scope }),
+        ...(mint.certificate ? { cnf: { 'x5t#S256': mint.certificate.thumbprint } } : {}),
+      },
+      mint.claims,
+    );
+    const header = withOverrides({ alg: key.alg, kid: key.kid, typ: 'at+jwt' }, mint.header);
+    return new SignJWT(claims)
+      .setProtectedHeader(header as { alg: string })
+      .sign(mint.signingKey ?? key.privateKey);
+  }
+
+  return {
+    issuer,
+    jwksUri: `${issuer}/jwks`,
+    audience,
+    ca: pki.ca.cert,
+    pki,
+    jwks,
+    mintAccessToken,
+    outage(next) {
+      mode = next;
+    },
+    counters,
+    close() {
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
