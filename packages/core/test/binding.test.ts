@@ -1,9 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkBinding, readConfirmation } from '../src/binding.js';
 import { presentedCertificate } from '../src/client-certificate/presented.js';
 import { InvalidTokenError } from '../src/errors.js';
 import { pemToDer } from '../src/thumbprint.js';
-import { readFileSync } from 'node:fs';
 
 const der = pemToDer(readFileSync(new URL('./fixtures/rfc8705-appendix-a.pem', import.meta.url), 'utf8'))!;
 const certificate = presentedCertificate(der);

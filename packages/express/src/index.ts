@@ -5,14 +5,15 @@
  */
 import {
   type AuthInfo,
-  type CertboundOptions,
   assertScopeNames,
+  type CertboundOptions,
+  isCertboundError,
   requireScopes as requireScopesOf,
   resolveVerifier,
   type TokenClaims,
   type Verifier,
 } from '@certbound/core';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 
 declare global {
   namespace Express {
@@ -54,6 +55,25 @@ export function requireScopes(...scopes: string[]): RequestHandler {
     } catch (error) {
       next(error);
     }
+  };
+}
+
+/**
+ * An optional error handler that answers certbound errors with a JSON body
+ * `{ error, error_description, code }` next to the status and `WWW-Authenticate`; other errors go
+ * on to the next handler. Without it, Express's default handler sends the same status and headers.
+ */
+export function errorHandler(): ErrorRequestHandler {
+  return (error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (!isCertboundError(error) || res.headersSent) {
+      next(error);
+      return;
+    }
+    res.status(error.status).set(error.headers).json({
+      error: error.error,
+      error_description: error.description,
+      code: error.code,
+    });
   };
 }
 

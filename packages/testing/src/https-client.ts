@@ -1,6 +1,7 @@
 /** Calling an HTTPS app with (or without) a client certificate, on a fresh connection each time. */
-import { request } from 'node:https';
+
 import type { OutgoingHttpHeaders } from 'node:http';
+import { request } from 'node:https';
 
 export interface HttpsRequestOptions {
   method?: string;

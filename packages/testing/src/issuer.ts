@@ -4,10 +4,10 @@
  * play an outage, so apps can test their 503 handling.
  */
 import { randomUUID } from 'node:crypto';
-import { type Server, createServer } from 'node:https';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { type CryptoKey, type JSONWebKeySet, type JWK, SignJWT, exportJWK, generateKeyPair } from 'jose';
-import { type TestCertificate, type TestPki, createTestPki } from './pki.js';
+import { type CryptoKey, exportJWK, generateKeyPair, type JSONWebKeySet, type JWK, SignJWT } from 'jose';
+import { createTestPki, type TestCertificate, type TestPki } from './pki.js';
 
 export type TestAlgorithm = 'ES256' | 'RS256' | 'PS256' | 'EdDSA';
 
@@ -87,7 +87,12 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   for (const alg of options.algorithms ?? DEFAULT_ALGORITHMS) {
     const pair = await generateKeyPair(alg, { extractable: true });
     const kid = `${alg.toLowerCase()}-${randomUUID().slice(0, 8)}`;
-    keys.push({ alg, kid, privateKey: pair.privateKey, publicJwk: { ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' } });
+    keys.push({
+      alg,
+      kid,
+      privateKey: pair.privateKey,
+      publicJwk: { ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' },
+    });
   }
   const jwks: JSONWebKeySet = { keys: keys.map((k) => k.publicJwk) };
   const counters = { discovery: 0, jwks: 0 };
@@ -96,7 +101,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
 
   const server: Server = createServer({ cert: pki.server.cert, key: pki.server.key }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    const isDiscovery = path === '/.well-known/openid-configuration' || path === '/.well-known/oauth-authorization-server';
+    const isDiscovery =
+      path === '/.well-known/openid-configuration' || path === '/.well-known/oauth-authorization-server';
     const isJwks = path === '/jwks';
     if (!isDiscovery && !isJwks) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
@@ -118,7 +124,12 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
         return;
     }
     const body = isDiscovery
-      ? { issuer, jwks_uri: `${issuer}/jwks`, token_endpoint: `${issuer}/token`, id_token_signing_alg_values_supported: ['ES256'] }
+      ? {
+          issuer,
+          jwks_uri: `${issuer}/jwks`,
+          token_endpoint: `${issuer}/token`,
+          id_token_signing_alg_values_supported: ['ES256'],
+        }
       : jwks;
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   });

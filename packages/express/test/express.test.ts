@@ -1,0 +1,147 @@
+import { createVerifier } from '@certbound/core';
+import { certbound, errorHandler, requireScopes } from '@certbound/express';
+import {
+  createTestIssuer,
+  createTestPki,
+  httpsRequest,
+  type TestCertificate,
+  type TestIssuer,
+} from '@certbound/testing';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningApp, startHttpsApp } from '../../../test/support/https-app.js';
+
+let issuer: TestIssuer;
+let clientA: TestCertificate;
+let clientB: TestCertificate;
+let app: RunningApp;
+let bareApp: RunningApp;
+
+function options() {
+  return { issuer: issuer.issuer, audience: issuer.audience, tls: { ca: issuer.ca }, realm: 'accounts' };
+}
+
+beforeAll(async () => {
+  const pki = await createTestPki();
+  issuer = await createTestIssuer({ pki });
+  clientA = await pki.issueClient({ subject: 'CN=client-a, O=certbound' });
+  clientB = await pki.issueClient({ subject: 'CN=client-a, O=certbound' });
+
+  const api = express();
+  api.use(certbound(options()));
+  api.get('/me', (req, res) => {
+    res.json({
+      subject: req.auth?.subject,
+      clientId: req.auth?.clientId,
+      scopes: req.auth?.scopes,
+      bound: req.auth?.bound,
+      thumbprint: req.auth?.thumbprint,
+      format: req.auth?.format,
+      expiresAt: req.auth?.expiresAt,
+    });
+  });
+  api.get('/admin', requireScopes('admin', 'write'), (_req, res) => {
+    res.json({ ok: true });
+  });
+  api.use(errorHandler());
+  app = await startHttpsApp(api, pki);
+
+  const bare = express();
+  bare.use(certbound(createVerifier(options())));
+  bare.get('/me', (_req, res) => {
+    res.send('ok');
+  });
+  bareApp = await startHttpsApp(bare, pki);
+});
+
+afterAll(async () => {
+  await Promise.all([app?.close(), bareApp?.close(), issuer?.close()]);
+});
+
+const call = (base: RunningApp, path: string, token?: string, certificate?: TestCertificate) =>
+  httpsRequest(`${base.url}${path}`, {
+    ca: issuer.ca,
+    certificate,
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+  });
+
+describe('@certbound/express', () => {
+  it('puts the verified AuthInfo on req.auth for a bound token presented with its certificate', async () => {
+    const token = await issuer.mintAccessToken({ certificate: clientA, scope: 'read write' });
+    const res = await call(app, '/me', token, clientA);
+    expect(res.status).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.json).toMatchObject({
+      subject: 'client-a',
+      clientId: 'client-a',
+      scopes: ['read', 'write'],
+      bound: true,
+      thumbprint: clientA.thumbprint,
+      format: 'jwt',
+    });
+  });
+
+  it('rejects the same token presented with a look-alike certificate', async () => {
+    const token = await issuer.mintAccessToken({ certificate: clientA });
+    const res = await call(app, '/me', token, clientB);
+    expect(res.status).toBe(401);
+    expect(res.json).toEqual({
+      error: 'invalid_token',
+      error_description: 'The access token is bound to another certificate',
+      code: 'cnf_mismatch',
+    });
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer realm="accounts", error="invalid_token", error_description="The access token is bound to another certificate"',
+    );
+  });
+
+  it('rejects a bound token sent without a client certificate', async () => {
+    const token = await issuer.mintAccessToken({ certificate: clientA });
+    const res = await call(app, '/me', token);
+    expect(res.status).toBe(401);
+    expect(res.json).toMatchObject({ error: 'invalid_token', code: 'certificate_missing' });
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="accounts", error="invalid_token"/);
+  });
+
+  it('answers a request without credentials with a bare challenge', async () => {
+    const res = await call(app, '/me', undefined, clientA);
+    expect(res.status).toBe(401);
+    expect(res.json).toMatchObject({ code: 'credentials_missing' });
+    expect(res.headers['www-authenticate']).toBe('Bearer realm="accounts"');
+  });
+
+  it('answers 403 insufficient_scope listing the required scopes', async () => {
+    const token = await issuer.mintAccessToken({ certificate: clientA, scope: 'read write' });
+    const res = await call(app, '/admin', token, clientA);
+    expect(res.status).toBe(403);
+    expect(res.json).toMatchObject({ error: 'insufficient_scope', code: 'insufficient_scope' });
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer realm="accounts", error="insufficient_scope", error_description="The access token lacks the required scope", scope="admin write"',
+    );
+  });
+
+  it('passes requireScopes when every scope is granted', async () => {
+    const token = await issuer.mintAccessToken({ certificate: clientA, scope: 'admin write' });
+    const res = await call(app, '/admin', token, clientA);
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ ok: true });
+  });
+
+  it("gives Express's default error handler the status and WWW-Authenticate", async () => {
+    const token = await issuer.mintAccessToken({ certificate: clientA });
+    const res = await call(bareApp, '/me', token, clientB);
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer realm="accounts", error="invalid_token", error_description="The access token is bound to another certificate"',
+    );
+    expect(res.body).not.toContain(token);
+  });
+
+  it('throws at start-up for invalid options and invalid scope names', () => {
+    expect(() => certbound({ issuer: 'not a url', audience: 'x' })).toThrow(
+      'Invalid certbound option: "issuer" must be an absolute https URL',
+    );
+    expect(() => requireScopes()).toThrow(TypeError);
+    expect(() => requireScopes('bad scope')).toThrow(/not a valid scope/);
+  });
+});
