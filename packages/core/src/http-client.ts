@@ -35,6 +35,7 @@ export interface HttpRequest {
 
 export class HttpClient {
   readonly #agent: Agent;
+  #closed: Promise<void> | undefined;
 
   constructor(tls: OutboundTlsOptions = {}) {
     this.#agent = new Agent({
@@ -85,8 +86,10 @@ export class HttpClient {
     return parseJsonObject(response.body);
   }
 
+  /** Closes the connections; calling it again returns the same promise. */
   close(): Promise<void> {
-    return this.#agent.close();
+    this.#closed ??= this.#agent.close();
+    return this.#closed;
   }
 }
 

@@ -13,6 +13,8 @@ export const DEFAULT_TOKEN_CACHE_MAX = 10_000;
 /** Default longest time a validation is reused, seconds. */
 export const DEFAULT_TOKEN_CACHE_MAX_TTL_SECONDS = 300;
 
+const WALL_CLOCK = { now: () => Date.now() };
+
 export interface TokenCacheOptions {
   max: number;
   maxTtlSeconds: number;
@@ -32,7 +34,14 @@ export class TokenCache {
     this.#maxTtlMs = options ? options.maxTtlSeconds * 1000 : 0;
     this.#lru =
       options && options.max > 0 && this.#maxTtlMs > 0
-        ? new LRUCache({ max: options.max, ttl: this.#maxTtlMs, allowStale: false, updateAgeOnGet: false })
+        ? new LRUCache({
+            max: options.max,
+            ttl: this.#maxTtlMs,
+            allowStale: false,
+            updateAgeOnGet: false,
+            // Wall-clock time, the clock `exp` is measured in.
+            perf: WALL_CLOCK,
+          })
         : undefined;
   }
 

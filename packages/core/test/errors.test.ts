@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { bearerChallenge } from '../src/challenge.js';
+import {
+  CertboundError,
+  InsufficientScopeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  ServiceUnavailableError,
+} from '../src/errors.js';
+
+describe('errors', () => {
+  it('carry status, statusCode, error, code, description, expose and headers', () => {
+    const error = new InvalidTokenError('token_expired');
+    expect(error).toBeInstanceOf(CertboundError);
+    expect(error).toMatchObject({
+      status: 401,
+      statusCode: 401,
+      error: 'invalid_token',
+      code: 'token_expired',
+      description: 'The access token expired',
+      message: 'The access token expired',
+      expose: true,
+      headers: {
+        'www-authenticate':
+          'Bearer realm="api", error="invalid_token", error_description="The access token expired"',
+      },
+    });
+  });
+
+  it('leave error information out when no credentials were sent (RFC 6750 §3.1)', () => {
+    const error = new InvalidTokenError('credentials_missing').withChallenge({ realm: 'bank' });
+    expect(error).toMatchObject({ status: 401, error: undefined });
+    expect(error.headers['www-authenticate']).toBe('Bearer realm="bank"');
+  });
+
+  it('answer 400 invalid_request and 403 insufficient_scope with scope', () => {
+    expect(new InvalidRequestError().headers['www-authenticate']).toBe(
+      'Bearer realm="api", error="invalid_request", error_description="The Authorization header is malformed"',
+    );
+    const forbidden = new InsufficientScopeError(['read', 'write']).withChallenge({ realm: 'bank' });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.headers['www-authenticate']).toBe(
+      'Bearer realm="bank", error="insufficient_scope", error_description="The access token lacks the required scope", scope="read write"',
+    );
+  });
+
+  it('answer 503 with Retry-After and no challenge when the authorization server is unavailable', () => {
+    const error = new ServiceUnavailableError().withChallenge({ realm: 'bank' });
+    expect(error).toMatchObject({ status: 503, error: undefined, code: 'authorization_server_unavailable' });
+    expect(error.headers).toEqual({ 'retry-after': '5' });
+  });
+});
+
+describe('bearerChallenge', () => {
+  it('always carries an auth-param and escapes quoted strings', () => {
+    expect(bearerChallenge({})).toBe('Bearer realm="api"');
+    expect(bearerChallenge({ realm: 'a"b\\c' })).toBe('Bearer realm="a\\"b\\\\c"');
+    expect(
+      bearerChallenge({ resourceMetadata: 'https://api.example.com/.well-known/oauth-protected-resource' }),
+    ).toBe('Bearer resource_metadata="https://api.example.com/.well-known/oauth-protected-resource"');
+    expect(bearerChallenge({ realm: 'r', resourceMetadata: 'https://m' }, 'invalid_token', 'd')).toBe(
+      'Bearer realm="r", resource_metadata="https://m", error="invalid_token", error_description="d"',
+    );
+  });
+});

@@ -1,0 +1,225 @@
+import { X509Certificate } from 'node:crypto';
+import {
+  CertboundError,
+  type CertboundOptions,
+  createVerifier,
+  isVerifier,
+  resolveVerifier,
+  ServiceUnavailableError,
+  type Verifier,
+} from '@certbound/core';
+import {
+  createTestIssuer,
+  createTestPki,
+  type OutageMode,
+  type TestCertificate,
+  type TestIssuer,
+} from '@certbound/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+
+let issuer: TestIssuer;
+let clientA: TestCertificate;
+const verifiers: Verifier[] = [];
+
+function verifierFor(extra: Partial<CertboundOptions> = {}): Verifier {
+  const verifier = createVerifier({
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    tls: { ca: issuer.ca },
+    timeoutMs: 500,
+    ...extra,
+  });
+  verifiers.push(verifier);
+  return verifier;
+}
+
+async function failure(promise: Promise<unknown>): Promise<CertboundError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(CertboundError);
+    return error as CertboundError;
+  }
+  throw new Error('expected a rejection');
+}
+
+beforeAll(async () => {
+  const pki = await createTestPki();
+  issuer = await createTestIssuer({ pki });
+  clientA = await pki.issueClient({ subject: 'CN=client-a' });
+});
+
+afterEach(() => {
+  issuer.outage('none');
+  vi.useRealTimers();
+});
+
+afterAll(async () => {
+  await Promise.all(verifiers.map((v) => v.close()));
+  await issuer.close();
+});
+
+describe('verifier.verify', () => {
+  it('accepts the certificate as PEM, DER or X509Certificate', async () => {
+    const verifier = verifierFor();
+    const token = await issuer.mintAccessToken({ certificate: clientA, scope: 'read' });
+    for (const certificate of [clientA.cert, clientA.der, new X509Certificate(clientA.der)]) {
+      const auth = await verifier.verify({ authorization: `Bearer ${token}`, certificate });
+      expect(auth).toMatchObject({
+        format: 'jwt',
+        bound: true,
+        thumbprint: clientA.thumbprint,
+        scopes: ['read'],
+      });
+    }
+  });
+
+  it('treats an unparseable certificate as no certificate', async () => {
+    const verifier = verifierFor();
+    const token = await issuer.mintAccessToken({ certificate: clientA });
+    const error = await failure(
+      verifier.verify({ authorization: `Bearer ${token}`, certificate: Buffer.from('junk') }),
+    );
+    expect(error.code).toBe('certificate_missing');
+  });
+
+  it('returns every field of AuthInfo', async () => {
+    const verifier = verifierFor();
+    const token = await issuer.mintAccessToken({
+      certificate: clientA,
+      scope: 'a b',
+      clientId: 'app',
+      subject: 'user-1',
+    });
+    const auth = await verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der });
+    expect(auth.token).toBe(token);
+    expect(auth.subject).toBe('user-1');
+    expect(auth.clientId).toBe('app');
+    expect(auth.scopes).toEqual(['a', 'b']);
+    expect(auth.expiresAt).toBeInstanceOf(Date);
+    expect(auth.expiresAt!.getTime()).toBe((auth.claims.exp as number) * 1000);
+    expect(auth.claims.iss).toBe(issuer.issuer);
+  });
+
+  it('rejects duplicate Authorization values given as an array', async () => {
+    const verifier = verifierFor();
+    const error = await failure(verifier.verify({ authorization: ['Bearer a', 'Bearer b'] }));
+    expect(error).toMatchObject({ status: 400, error: 'invalid_request', code: 'invalid_request' });
+  });
+
+  it('re-checks expiry on every request, even when the validation is cached', async () => {
+    const verifier = verifierFor();
+    const token = await issuer.mintAccessToken({ certificate: clientA, expiresIn: 60 });
+    await verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der });
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 66_000 });
+    const error = await failure(
+      verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
+    );
+    expect(error).toMatchObject({ status: 401, error: 'invalid_token', code: 'token_expired' });
+  });
+
+  it('checks the binding on every request, even when the validation is cached', async () => {
+    const pki = issuer.pki;
+    const lookAlike = await pki.issueClient({ subject: 'CN=client-a' });
+    const verifier = verifierFor();
+    const token = await issuer.mintAccessToken({ certificate: clientA });
+    await verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der });
+    const error = await failure(
+      verifier.verify({ authorization: `Bearer ${token}`, certificate: lookAlike.der }),
+    );
+    expect(error.code).toBe('cnf_mismatch');
+  });
+});
+
+describe('when the authorization server misbehaves', () => {
+  it.each(['down', 'error', 'slow', 'garbage'] as OutageMode[])(
+    'answers 503 with Retry-After while discovery is %s, then recovers by itself',
+    async (mode) => {
+      const verifier = verifierFor();
+      const token = await issuer.mintAccessToken({ certificate: clientA });
+      issuer.outage(mode);
+      const error = await failure(
+        verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
+      );
+      expect(error).toBeInstanceOf(ServiceUnavailableError);
+      expect(error).toMatchObject({
+        status: 503,
+        error: undefined,
+        code: 'authorization_server_unavailable',
+      });
+      expect(error.headers).toEqual({ 'retry-after': '5' });
+      issuer.outage('none');
+      const auth = await verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der });
+      expect(auth.bound).toBe(true);
+    },
+  );
+
+  it.each(['down', 'error', 'slow', 'garbage'] as OutageMode[])(
+    'answers 503 while the JWK Set is %s, then recovers by itself',
+    async (mode) => {
+      const verifier = verifierFor({ jwksUri: issuer.jwksUri });
+      const token = await issuer.mintAccessToken({ certificate: clientA });
+      issuer.outage(mode);
+      const error = await failure(
+        verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
+      );
+      expect(error).toMatchObject({ status: 503, code: 'authorization_server_unavailable' });
+      issuer.outage('none');
+      await expect(
+        verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
+      ).resolves.toMatchObject({
+        bound: true,
+      });
+    },
+  );
+
+  it('answers 503 when the discovered metadata names another issuer', async () => {
+    const verifier = verifierFor({ issuer: `${issuer.issuer}/tenant` });
+    const token = await issuer.mintAccessToken({ certificate: clientA });
+    const error = await failure(
+      verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
+    );
+    expect(error.status).toBe(503);
+  });
+
+  it('does not refetch the JWK Set for unknown kids within the cooldown', async () => {
+    const verifier = verifierFor({ jwksUri: issuer.jwksUri });
+    const good = await issuer.mintAccessToken({ certificate: clientA });
+    await verifier.verify({ authorization: `Bearer ${good}`, certificate: clientA.der });
+    const before = issuer.counters.jwks;
+    for (let i = 0; i < 5; i++) {
+      const token = await issuer.mintAccessToken({ certificate: clientA, header: { kid: `unknown-${i}` } });
+      const error = await failure(
+        verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
+      );
+      expect(error.code).toBe('token_signature_invalid');
+    }
+    expect(issuer.counters.jwks).toBe(before);
+  });
+});
+
+describe('createVerifier', () => {
+  it('uses a local JWK Set without any network', async () => {
+    const verifier = verifierFor({ jwks: issuer.jwks, tls: undefined });
+    issuer.outage('down');
+    const token = await issuer.mintAccessToken({ certificate: clientA });
+    await expect(
+      verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
+    ).resolves.toMatchObject({
+      bound: true,
+    });
+  });
+
+  it('is recognised by isVerifier and passed through by resolveVerifier', () => {
+    const verifier = verifierFor();
+    expect(isVerifier(verifier)).toBe(true);
+    expect(isVerifier({})).toBe(false);
+    expect(resolveVerifier(verifier)).toBe(verifier);
+  });
+
+  it('closes without error, twice', async () => {
+    const verifier = createVerifier({ issuer: issuer.issuer, audience: 'x' });
+    await verifier.close();
+    await expect(verifier.close()).resolves.toBeUndefined();
+  });
+});
