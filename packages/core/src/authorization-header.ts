@@ -41,7 +41,7 @@ export function authorizationLines(req: RawHeaderRequest): string[] {
 /** Whether the request also carries `access_token` in its query string or parsed body. */
 export function hasOtherTokenMethod(req: RawHeaderRequest, body: unknown = req.body): boolean {
   const url = req.url;
-  if (url !== undefined && url.includes('access_token')) {
+  if (url?.includes('access_token')) {
     const query = url.indexOf('?');
     if (query !== -1 && new URLSearchParams(url.slice(query + 1)).has('access_token')) return true;
   }
