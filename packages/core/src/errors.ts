@@ -29,6 +29,8 @@ export type CertboundErrorCode =
   | 'insufficient_scope'
   | 'authorization_server_unavailable';
 
+const ERROR_BRAND = Symbol.for('certbound.error');
+
 /** Seconds a client should wait before retrying after a 503. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
@@ -75,6 +77,8 @@ export interface CertboundErrorOptions {
  */
 export class CertboundError extends Error {
   override name = 'CertboundError';
+  /** Brand shared by every copy of this module (see {@link isCertboundError}). */
+  readonly [ERROR_BRAND] = true;
   /** HTTP status code. */
   readonly status: number;
   /** Same as `status`, for frameworks that read `statusCode`. */
@@ -182,7 +186,13 @@ export class ServiceUnavailableError extends CertboundError {
   }
 }
 
-/** Whether `value` is a {@link CertboundError} (also across duplicated module copies). */
+/**
+ * Whether `value` is a {@link CertboundError}, also when it comes from another copy of this module
+ * (an app that loads both the ESM and the CommonJS build).
+ */
 export function isCertboundError(value: unknown): value is CertboundError {
-  return value instanceof CertboundError;
+  return (
+    value instanceof CertboundError ||
+    (typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[ERROR_BRAND] === true)
+  );
 }

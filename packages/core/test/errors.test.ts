@@ -63,3 +63,14 @@ describe('bearerChallenge', () => {
     );
   });
 });
+
+describe('isCertboundError', () => {
+  it('recognises errors from another copy of the module by their brand', async () => {
+    const { isCertboundError } = await import('../src/errors.js');
+    const foreign = Object.assign(new Error('x'), { [Symbol.for('certbound.error')]: true });
+    expect(isCertboundError(new InvalidTokenError('token_expired'))).toBe(true);
+    expect(isCertboundError(foreign)).toBe(true);
+    expect(isCertboundError(new Error('x'))).toBe(false);
+    expect(isCertboundError(null)).toBe(false);
+  });
+});
