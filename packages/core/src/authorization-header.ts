@@ -41,9 +41,16 @@ export function authorizationLines(req: RawHeaderRequest): string[] {
 /** Whether the request also carries `access_token` in its query string or parsed body. */
 export function hasOtherTokenMethod(req: RawHeaderRequest, body: unknown = req.body): boolean {
   const url = req.url;
-  if (url?.includes('access_token')) {
-    const query = url.indexOf('?');
-    if (query !== -1 && new URLSearchParams(url.slice(query + 1)).has('access_token')) return true;
+  const start = url === undefined ? -1 : url.indexOf('?');
+  if (start !== -1) {
+    // Parse only a query that could name it: literally, or percent-encoded (`access%5Ftoken`).
+    const query = url!.slice(start + 1);
+    if (
+      (query.includes('access_token') || query.includes('%')) &&
+      new URLSearchParams(query).has('access_token')
+    ) {
+      return true;
+    }
   }
   return typeof body === 'object' && body !== null && Object.hasOwn(body, 'access_token');
 }

@@ -31,6 +31,8 @@ export const DEFAULT_ALGORITHMS = [
 export const DEFAULT_ACCEPTED_TYP = ['at+jwt'] as const;
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+/** base64url of a UTF-8 byte order mark (EF BB BF) at the start of a segment (RFC 8725 §3.7). */
+const BOM_SEGMENT = '77u_';
 
 export interface JwtRules {
   issuer: string;
@@ -103,7 +105,13 @@ export async function validateJwt(
   keys: KeyResolver,
   rules: JwtRules,
 ): Promise<ValidatedToken> {
-  if (!isJwtShaped(token)) throw new InvalidTokenError('token_malformed');
+  if (
+    !isJwtShaped(token) ||
+    token.startsWith(BOM_SEGMENT) ||
+    token.startsWith(BOM_SEGMENT, token.indexOf('.') + 1)
+  ) {
+    throw new InvalidTokenError('token_malformed');
+  }
   let payload: JWTPayload;
   let typ: unknown;
   try {

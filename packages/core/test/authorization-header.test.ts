@@ -64,3 +64,11 @@ describe('hasOtherTokenMethod', () => {
     expect(hasOtherTokenMethod({ url: '/x', body: 'access_token=abc' })).toBe(false);
   });
 });
+
+describe('hasOtherTokenMethod with percent-encoding', () => {
+  it('sees a percent-encoded access_token name in the query', () => {
+    expect(hasOtherTokenMethod({ url: '/x?access%5Ftoken=abc' })).toBe(true);
+    expect(hasOtherTokenMethod({ url: '/x?%61ccess_token=abc' })).toBe(true);
+    expect(hasOtherTokenMethod({ url: '/x?q=%20' })).toBe(false);
+  });
+});
