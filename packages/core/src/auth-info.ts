@@ -6,7 +6,8 @@ export type TokenClaims = Record<string, unknown>;
 
 /**
  * The result of a successful authentication. `claims` is the verified JWT payload or the
- * introspection response. The object and its arrays are frozen.
+ * introspection response; it and `scopes` are shared between requests with the same token and
+ * are frozen.
  */
 export interface AuthInfo<Claims extends TokenClaims = TokenClaims> {
   /** The access token as presented. Never log it. */
@@ -28,14 +29,42 @@ export interface AuthInfo<Claims extends TokenClaims = TokenClaims> {
   bound: boolean;
 }
 
-const challenges = new WeakMap<object, ChallengeParams>();
+/**
+ * The AuthInfo the verifier hands out. It also remembers the verifier's challenge parameters in
+ * a private field, so errors raised later about it (insufficient scope) carry the same `realm`.
+ */
+export class VerifiedAuth<Claims extends TokenClaims = TokenClaims> implements AuthInfo<Claims> {
+  readonly #challenge: ChallengeParams;
+  token: string;
+  format: 'jwt' | 'opaque';
+  claims: Claims;
+  subject: string | undefined;
+  clientId: string | undefined;
+  scopes: string[];
+  expiresAt: Date | undefined;
+  thumbprint: string | undefined;
+  bound: boolean;
 
-/** Remembers the challenge parameters of the verifier that produced `auth`. */
-export function rememberChallenge(auth: AuthInfo, params: ChallengeParams): void {
-  challenges.set(auth, params);
+  constructor(fields: AuthInfo<Claims>, challenge: ChallengeParams) {
+    this.#challenge = challenge;
+    this.token = fields.token;
+    this.format = fields.format;
+    this.claims = fields.claims;
+    this.subject = fields.subject;
+    this.clientId = fields.clientId;
+    this.scopes = fields.scopes;
+    this.expiresAt = fields.expiresAt;
+    this.thumbprint = fields.thumbprint;
+    this.bound = fields.bound;
+  }
+
+  /** The challenge parameters for errors about `auth` (e.g. insufficient scope). */
+  static challengeOf(auth: AuthInfo): ChallengeParams {
+    return #challenge in auth ? (auth as VerifiedAuth).#challenge : {};
+  }
 }
 
-/** The challenge parameters for errors about `auth` (e.g. insufficient scope). */
+/** The challenge parameters of the verifier that produced `auth`. */
 export function challengeOf(auth: AuthInfo): ChallengeParams {
-  return challenges.get(auth) ?? {};
+  return VerifiedAuth.challengeOf(auth);
 }

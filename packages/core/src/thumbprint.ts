@@ -1,7 +1,8 @@
 /**
  * RFC 8705 §3.1 certificate thumbprints: `x5t#S256` = base64url(SHA-256(DER)), no padding.
  */
-import { createHash, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { hash, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 
 /** A certificate as `verify` and `x5tS256` accept it. */
 export type CertificateInput = Uint8Array | string | X509Certificate;
@@ -17,8 +18,11 @@ const BASE64_BODY = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** Hashes DER bytes exactly as given. The caller has checked they are one certificate. */
 export function thumbprintOfDer(der: Uint8Array): string {
-  return createHash('sha256').update(der).digest('base64url');
+  return hash('sha256', der, 'base64url');
 }
+
+/** Thumbprints of DER byte strings already checked to be exactly one certificate. */
+const checkedCertificates = new LRUCache<string, true>({ max: 1024 });
 
 /**
  * Decodes one PEM `CERTIFICATE` block strictly: one block, nothing around it but whitespace, a
@@ -33,12 +37,16 @@ export function pemToDer(pem: string): Buffer | undefined {
   return Buffer.from(body, 'base64');
 }
 
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /**
  * Checks that `der` is exactly one well-formed certificate (no trailing bytes, no alternative
  * encoding) and returns it as a Buffer, or `undefined`.
  */
 export function parseCertificateDer(der: Uint8Array): Buffer | undefined {
-  const bytes = Buffer.isBuffer(der) ? der : Buffer.from(der.buffer, der.byteOffset, der.byteLength);
+  const bytes = toBuffer(der);
   try {
     const parsed = new X509Certificate(bytes);
     return parsed.raw.equals(bytes) ? bytes : undefined;
@@ -47,15 +55,29 @@ export function parseCertificateDer(der: Uint8Array): Buffer | undefined {
   }
 }
 
-/** The DER of a certificate input, or `undefined` if it is not exactly one certificate. */
-export function certificateDer(certificate: CertificateInput): Buffer | undefined {
-  if (certificate instanceof X509Certificate) return certificate.raw;
-  if (typeof certificate === 'string') {
-    const der = pemToDer(certificate);
-    return der && parseCertificateDer(der);
+/** A certificate's DER bytes with their `x5t#S256`. */
+export interface CertificateBytes {
+  der: Buffer;
+  thumbprint: string;
+}
+
+/**
+ * The DER and thumbprint of a certificate input, or `undefined` if it is not exactly one
+ * certificate. Byte strings seen before (by hash) are not parsed again.
+ */
+export function certificateBytes(certificate: CertificateInput): CertificateBytes | undefined {
+  if (certificate instanceof X509Certificate) {
+    const der = certificate.raw;
+    return { der, thumbprint: thumbprintOfDer(der) };
   }
-  if (certificate instanceof Uint8Array) return parseCertificateDer(certificate);
-  return undefined;
+  const bytes = typeof certificate === 'string' ? pemToDer(certificate) : certificate;
+  if (!(bytes instanceof Uint8Array)) return undefined;
+  const thumbprint = thumbprintOfDer(bytes);
+  if (checkedCertificates.has(thumbprint)) return { der: toBuffer(bytes), thumbprint };
+  const der = parseCertificateDer(bytes);
+  if (der === undefined) return undefined;
+  checkedCertificates.set(thumbprint, true);
+  return { der, thumbprint };
 }
 
 /**
@@ -67,11 +89,11 @@ export function certificateDer(certificate: CertificateInput): Buffer | undefine
  * x5tS256(fs.readFileSync('client.pem', 'utf8')) // 'A4DtL2JmUMhAsvJj5tKyn64SqzmuXbMrJa0n761y5v0'
  */
 export function x5tS256(certificate: CertificateInput): string {
-  const der = certificateDer(certificate);
-  if (der === undefined) {
+  const bytes = certificateBytes(certificate);
+  if (bytes === undefined) {
     throw new TypeError('x5tS256: the input is not a DER, PEM or X509Certificate certificate');
   }
-  return thumbprintOfDer(der);
+  return bytes.thumbprint;
 }
 
 /**

@@ -4,7 +4,7 @@
  * token's `exp`. Concurrent misses for one token share one validation. What is cached is the
  * token's validation; binding, time and scopes are checked by the verifier on every request.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { ValidatedToken } from './validated-token.js';
 
@@ -22,7 +22,7 @@ export interface TokenCacheOptions {
 
 /** The cache key of a token: base64url SHA-256, optionally namespaced. */
 export function tokenKey(token: string, namespace = ''): string {
-  return namespace + createHash('sha256').update(token).digest('base64url');
+  return namespace + hash('sha256', token, 'base64url');
 }
 
 export class TokenCache {
@@ -39,8 +39,9 @@ export class TokenCache {
             ttl: this.#maxTtlMs,
             allowStale: false,
             updateAgeOnGet: false,
-            // Wall-clock time, the clock `exp` is measured in.
+            // Wall-clock time, the clock `exp` is measured in, read at each lookup (no timer).
             perf: WALL_CLOCK,
+            ttlResolution: 0,
           })
         : undefined;
   }

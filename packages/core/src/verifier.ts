@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
-import { type AuthInfo, rememberChallenge, type TokenClaims } from './auth-info.js';
+import { type AuthInfo, type TokenClaims, VerifiedAuth } from './auth-info.js';
 import { authorizationLines, bearerToken, hasOtherTokenMethod } from './authorization-header.js';
 import { checkBinding } from './binding.js';
 import type { ChallengeParams } from './challenge.js';
@@ -22,7 +22,7 @@ import { HttpClient } from './http-client.js';
 import { isJwtShaped, type JwtRules, validateJwt } from './jwt.js';
 import { type CertboundOptions, type NormalizedOptions, normalizeOptions } from './options.js';
 import { type KeyResolver, localKeys, remoteKeys, secretKey } from './signing-keys.js';
-import { type CertificateInput, certificateDer } from './thumbprint.js';
+import { type CertificateInput, certificateBytes } from './thumbprint.js';
 import { TokenCache } from './token-cache.js';
 import { checkTimes } from './token-time.js';
 import type { ValidatedToken } from './validated-token.js';
@@ -110,8 +110,8 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
         authorization == null ? [] : typeof authorization === 'string' ? [authorization] : authorization;
       const token = bearerToken(lines);
       if (token === undefined) throw new InvalidTokenError('credentials_missing');
-      const der = input.certificate == null ? undefined : certificateDer(input.certificate);
-      return await this.#authorize(token, der === undefined ? undefined : presentedCertificate(der));
+      const bytes = input.certificate == null ? undefined : certificateBytes(input.certificate);
+      return await this.#authorize(token, bytes && presentedCertificate(bytes.der, bytes.thumbprint));
     } catch (error) {
       throw this.#withChallenge(error);
     }
@@ -127,19 +127,20 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
     checkTimes(validated.times, Date.now() / 1000, this.#options.clockToleranceSeconds);
     const bound = checkBinding(validated.confirmation, certificate, this.#options.binding);
     const exp = validated.times.exp;
-    const auth: AuthInfo<Claims> = {
-      token,
-      format: validated.format,
-      claims: validated.claims as Claims,
-      subject: validated.subject,
-      clientId: validated.clientId,
-      scopes: validated.scopes as string[],
-      expiresAt: exp === undefined ? undefined : new Date(exp * 1000),
-      thumbprint: certificate?.thumbprint,
-      bound,
-    };
-    rememberChallenge(auth, this.#challenge);
-    return auth;
+    return new VerifiedAuth<Claims>(
+      {
+        token,
+        format: validated.format,
+        claims: validated.claims as Claims,
+        subject: validated.subject,
+        clientId: validated.clientId,
+        scopes: validated.scopes as string[],
+        expiresAt: exp === undefined ? undefined : new Date(exp * 1000),
+        thumbprint: certificate?.thumbprint,
+        bound,
+      },
+      this.#challenge,
+    );
   }
 
   #validate(token: string): Promise<ValidatedToken> {

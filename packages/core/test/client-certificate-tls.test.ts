@@ -111,3 +111,29 @@ describe('HTTP/2 compatibility requests', () => {
     }
   });
 });
+
+describe('certificateFromTls on TLS 1.3', () => {
+  it('memoizes without reading the Finished message again (no renegotiation in TLS 1.3)', () => {
+    const socket = Object.assign(fakeSocket(clientA, Buffer.from('h')), {
+      getProtocol: () => 'TLSv1.3',
+      finishedReads: 0,
+    });
+    const getFinished = socket.getFinished;
+    socket.getFinished = () => {
+      socket.finishedReads++;
+      return getFinished();
+    };
+    expect(certificateFromTls({ socket })?.thumbprint).toBe(clientA.thumbprint);
+    expect(certificateFromTls({ socket })?.thumbprint).toBe(clientA.thumbprint);
+    expect(socket.calls).toBe(1);
+    expect(socket.finishedReads).toBe(0);
+  });
+
+  it('on TLS 1.2 checks the Finished message on every request', () => {
+    const socket = Object.assign(fakeSocket(clientA, Buffer.from('h')), { getProtocol: () => 'TLSv1.2' });
+    certificateFromTls({ socket });
+    socket.finished = Buffer.from('renegotiated');
+    socket.certificate = clientB;
+    expect(certificateFromTls({ socket })?.thumbprint).toBe(clientB.thumbprint);
+  });
+});

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { certificateDer, pemToDer, X5T_S256_PATTERN, x5tS256 } from '../src/thumbprint.js';
+import { certificateBytes, pemToDer, X5T_S256_PATTERN, x5tS256 } from '../src/thumbprint.js';
 
 const pem = readFileSync(new URL('./fixtures/rfc8705-appendix-a.pem', import.meta.url), 'utf8');
 /** RFC 8705 Appendix A: the expected `x5t#S256` of the (expired) example certificate. */
@@ -49,7 +49,7 @@ describe('x5tS256', () => {
     expect(() => x5tS256(Buffer.concat([der, Buffer.from([0])]))).toThrow(TypeError);
     expect(() => x5tS256(der.subarray(0, der.length - 1))).toThrow(TypeError);
     expect(() => x5tS256(Buffer.from('not a certificate'))).toThrow(TypeError);
-    expect(certificateDer(Buffer.alloc(0))).toBeUndefined();
+    expect(certificateBytes(Buffer.alloc(0))).toBeUndefined();
   });
 });
 

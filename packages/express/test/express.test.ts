@@ -81,6 +81,26 @@ describe('@certbound/express', () => {
     });
   });
 
+  it('reads the client certificate over TLS 1.2 as well', async () => {
+    const token = await issuer.mintAccessToken({ certificate: clientA });
+    const headers = { authorization: `Bearer ${token}` };
+    const ok = await httpsRequest(`${app.url}/me`, {
+      ca: issuer.ca,
+      certificate: clientA,
+      headers,
+      maxVersion: 'TLSv1.2',
+    });
+    expect(ok.status).toBe(200);
+    const stolen = await httpsRequest(`${app.url}/me`, {
+      ca: issuer.ca,
+      certificate: clientB,
+      headers,
+      maxVersion: 'TLSv1.2',
+    });
+    expect(stolen.status).toBe(401);
+    expect(stolen.json).toMatchObject({ code: 'cnf_mismatch' });
+  });
+
   it('rejects the same token presented with a look-alike certificate', async () => {
     const token = await issuer.mintAccessToken({ certificate: clientA });
     const res = await call(app, '/me', token, clientB);

@@ -14,6 +14,8 @@ export interface HttpsRequestOptions {
   /** Header lines sent exactly as given, duplicates included: `[name, value, name, value, …]`. */
   rawHeaders?: string[];
   body?: string;
+  /** Highest TLS version to offer, e.g. `'TLSv1.2'`. */
+  maxVersion?: 'TLSv1.2' | 'TLSv1.3';
 }
 
 export interface HttpsResponse {
@@ -50,6 +52,7 @@ export function httpsRequest(url: string, options: HttpsRequestOptions = {}): Pr
         cert: options.certificate?.cert,
         key: options.certificate?.key,
         agent: false,
+        maxVersion: options.maxVersion,
         headers: headers as OutgoingHttpHeaders,
       },
       (res) => {

@@ -10,7 +10,6 @@ export interface PresentedCertificate {
   readonly thumbprintBytes: Buffer;
 }
 
-export function presentedCertificate(der: Buffer): PresentedCertificate {
-  const thumbprint = thumbprintOfDer(der);
+export function presentedCertificate(der: Buffer, thumbprint = thumbprintOfDer(der)): PresentedCertificate {
   return { der, thumbprint, thumbprintBytes: Buffer.from(thumbprint, 'latin1') };
 }

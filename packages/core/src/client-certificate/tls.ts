@@ -11,9 +11,11 @@ import { presentedCertificate } from './presented.js';
 interface PeerSocket {
   getPeerX509Certificate?: () => X509Certificate | undefined;
   getFinished?: () => Buffer | undefined;
+  getProtocol?: () => string | null;
 }
 
 interface Memo {
+  /** The Finished message of the handshake the certificate came from; `undefined` on TLS 1.3. */
   finished: Buffer | undefined;
   certificate: PresentedCertificate | undefined;
 }
@@ -24,6 +26,7 @@ type TlsRequest = {
 };
 
 const memo = new WeakMap<object, Memo>();
+const EMPTY = Buffer.alloc(0);
 
 /**
  * The connection a request arrived on: the TLS socket for HTTP/1.1, the session's socket for
@@ -53,18 +56,24 @@ export function certificateFromTls(req: TlsRequest): PresentedCertificate | unde
   if (connection === undefined) return undefined;
   const { key, socket } = connection;
   if (typeof socket.getPeerX509Certificate !== 'function') return undefined;
-  const finished = typeof socket.getFinished === 'function' ? socket.getFinished() : undefined;
   const cached = memo.get(key);
-  if (cached !== undefined && finished !== undefined && cached.finished?.equals(finished)) {
-    return cached.certificate;
+  if (cached !== undefined) {
+    // TLS 1.3 has no renegotiation (and Node offers no post-handshake authentication): the peer
+    // certificate cannot change. On TLS 1.2, a new handshake shows as a new Finished message.
+    if (cached.finished === undefined) return cached.certificate;
+    if (cached.finished.equals(socket.getFinished?.() ?? EMPTY)) return cached.certificate;
   }
   let peer: X509Certificate | undefined;
+  let finished: Buffer | undefined;
+  let tls13: boolean;
   try {
+    tls13 = socket.getProtocol?.() === 'TLSv1.3';
+    finished = tls13 ? undefined : socket.getFinished?.();
     peer = socket.getPeerX509Certificate();
   } catch {
     return undefined;
   }
   const certificate = peer === undefined ? undefined : presentedCertificate(peer.raw);
-  if (finished !== undefined) memo.set(key, { finished, certificate });
+  if (tls13 || finished !== undefined) memo.set(key, { finished, certificate });
   return certificate;
 }
