@@ -12,6 +12,7 @@ import {
   type TokenCacheOptions,
 } from './token-cache.js';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from './token-time.js';
+import { isAllowedUrl } from './url-policy.js';
 
 /** Default timeout of each request to the authorization server, milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 5_000;
@@ -101,7 +102,6 @@ const KNOWN_OPTIONS = new Set<string>([
   'tokenCache',
 ]);
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const PRINTABLE = /^[\x20-\x7E]*$/;
 
 function fail(name: string, expectation: string): never {
@@ -120,16 +120,8 @@ function nonEmptyString(value: unknown, name: string): string {
 /** An https URL (http only on loopback, for development), without a fragment. */
 function httpsUrl(value: unknown, name: string): string {
   const text = nonEmptyString(value, name);
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    fail(name, 'an absolute https URL');
-  }
-  const loopbackHttp = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
-  if ((url.protocol !== 'https:' && !loopbackHttp) || url.hash !== '' || text.includes('#')) {
-    fail(name, 'an https URL without a fragment (http is allowed only for localhost)');
-  }
+  if (!URL.canParse(text)) fail(name, 'an absolute https URL');
+  if (!isAllowedUrl(text)) fail(name, 'an https URL without a fragment (http is allowed only for localhost)');
   return text;
 }
 

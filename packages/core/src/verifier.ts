@@ -19,12 +19,13 @@ import {
   ServiceUnavailableError,
 } from './errors.js';
 import { HttpClient } from './http-client.js';
-import { isJwtShaped, type JwtRules, validateJwt } from './jwt.js';
+import { type JwtRules, validateJwt } from './jwt.js';
 import { type CertboundOptions, type NormalizedOptions, normalizeOptions } from './options.js';
 import { type KeyResolver, localKeys, remoteKeys, secretKey } from './signing-keys.js';
 import { type CertificateInput, certificateBytes } from './thumbprint.js';
 import { TokenCache } from './token-cache.js';
 import { checkTimes } from './token-time.js';
+import { isAllowedUrl } from './url-policy.js';
 import type { ValidatedToken } from './validated-token.js';
 
 /** A Node request: HTTP/1.1 `IncomingMessage` or an HTTP/2 compatibility request. */
@@ -144,7 +145,6 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
   }
 
   #validate(token: string): Promise<ValidatedToken> {
-    if (!isJwtShaped(token)) return Promise.reject(new InvalidTokenError('token_malformed'));
     return validateJwt(token, this.#keys, this.#rules);
   }
 
@@ -152,9 +152,9 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
     if (this.#options.jwksUri !== undefined) return this.#options.jwksUri;
     const metadata = await this.#discover();
     const jwksUri = metadata.jwks_uri;
-    if (typeof jwksUri !== 'string' || !/^https:\/\//.test(jwksUri)) {
+    if (typeof jwksUri !== 'string' || !isAllowedUrl(jwksUri)) {
       this.#metadata = undefined;
-      throw new ServiceUnavailableError({ cause: new Error('the issuer metadata has no https jwks_uri') });
+      throw new ServiceUnavailableError({ cause: new Error('the issuer metadata has no usable jwks_uri') });
     }
     return jwksUri;
   }
