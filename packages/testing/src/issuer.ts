@@ -21,6 +21,11 @@ export interface TestIssuerOptions {
   audience?: string;
   /** Signing algorithms to create keys for. Default ES256, RS256, PS256, EdDSA. */
   algorithms?: TestAlgorithm[];
+  /**
+   * Which metadata documents are served: RFC 8414 `oauth-authorization-server`, OpenID
+   * `openid-configuration`, or both (default).
+   */
+  metadata?: 'both' | 'oauth' | 'openid';
 }
 
 export interface MintOptions {
@@ -101,8 +106,10 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
 
   const server: Server = createServer({ cert: pki.server.cert, key: pki.server.key }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    const served = options.metadata ?? 'both';
     const isDiscovery =
-      path === '/.well-known/openid-configuration' || path === '/.well-known/oauth-authorization-server';
+      (path === '/.well-known/openid-configuration' && served !== 'oauth') ||
+      (path === '/.well-known/oauth-authorization-server' && served !== 'openid');
     const isJwks = path === '/jwks';
     if (!isDiscovery && !isJwks) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
