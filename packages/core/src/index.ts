@@ -1,5 +1,6 @@
 export type { AuthInfo, TokenClaims } from './auth-info.js';
 export type { BindingMode } from './binding.js';
+export type { CacheEntry, CacheStore } from './cache-store.js';
 export type { ChallengeParams } from './challenge.js';
 export {
   type BearerError,
@@ -13,6 +14,14 @@ export {
   ServiceUnavailableError,
 } from './errors.js';
 export type { OutboundTlsOptions } from './http-client.js';
+export {
+  type ClientAuthMethod,
+  DEFAULT_INTROSPECTION_CACHE_MAX,
+  DEFAULT_INTROSPECTION_MAX_TTL_SECONDS,
+  DEFAULT_NEGATIVE_TTL_SECONDS,
+  type IntrospectionCacheOptions,
+  type IntrospectionOptions,
+} from './introspection-options.js';
 export { DEFAULT_ACCEPTED_TYP, DEFAULT_ALGORITHMS, DEFAULT_REQUIRED_CLAIMS } from './jwt.js';
 export {
   type CertboundOptions,

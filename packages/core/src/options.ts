@@ -5,14 +5,27 @@
 import type { JSONWebKeySet } from 'jose';
 import type { BindingMode } from './binding.js';
 import type { OutboundTlsOptions } from './http-client.js';
+import {
+  type IntrospectionOptions,
+  type NormalizedIntrospection,
+  normalizeIntrospection,
+} from './introspection-options.js';
 import { DEFAULT_ACCEPTED_TYP, DEFAULT_ALGORITHMS, DEFAULT_REQUIRED_CLAIMS, normalizeTyp } from './jwt.js';
+import {
+  fail,
+  httpsUrl,
+  isRecord,
+  nonEmptyString,
+  oneOf,
+  positiveNumber,
+  stringList,
+} from './option-checks.js';
 import {
   DEFAULT_TOKEN_CACHE_MAX,
   DEFAULT_TOKEN_CACHE_MAX_TTL_SECONDS,
   type TokenCacheOptions,
 } from './token-cache.js';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from './token-time.js';
-import { isAllowedUrl } from './url-policy.js';
 
 /** Default timeout of each request to the authorization server, milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 5_000;
@@ -39,8 +52,13 @@ export interface CertboundOptions {
   secret?: string | Uint8Array;
   /** Leeway for `exp`, `nbf` and `iat`, seconds. Default 5, at most 300. */
   clockToleranceSeconds?: number;
-  /** `auto` (default): JWT-shaped tokens are validated locally. `jwt`: only JWTs. */
+  /**
+   * `auto` (default): JWT-shaped tokens are validated locally, others introspected (when
+   * `introspection` is set). `jwt`: only JWTs. `opaque`: every token is introspected.
+   */
   tokenFormat?: 'auto' | 'jwt' | 'opaque';
+  /** RFC 7662 introspection of opaque tokens. */
+  introspection?: IntrospectionOptions;
   /** TLS options for every connection to the authorization server. */
   tls?: OutboundTlsOptions;
   /** `required` (default): every token must carry `cnf["x5t#S256"]`. `if-present`: unbound tokens pass. */
@@ -69,7 +87,8 @@ export interface NormalizedOptions {
   algorithms: string[];
   secret: Uint8Array | undefined;
   clockToleranceSeconds: number;
-  tokenFormat: 'auto' | 'jwt';
+  tokenFormat: 'auto' | 'jwt' | 'opaque';
+  introspection: NormalizedIntrospection | undefined;
   tls: OutboundTlsOptions;
   binding: BindingMode;
   certificate: CertificateSourceOptions;
@@ -103,54 +122,6 @@ const KNOWN_OPTIONS = new Set<string>([
 ]);
 
 const PRINTABLE = /^[\x20-\x7E]*$/;
-
-function fail(name: string, expectation: string): never {
-  throw new TypeError(`Invalid certbound option: "${name}" must be ${expectation}`);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function nonEmptyString(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value.length === 0) fail(name, 'a non-empty string');
-  return value;
-}
-
-/** An https URL (http only on loopback, for development), without a fragment. */
-function httpsUrl(value: unknown, name: string): string {
-  const text = nonEmptyString(value, name);
-  if (!URL.canParse(text)) fail(name, 'an absolute https URL');
-  if (!isAllowedUrl(text)) fail(name, 'an https URL without a fragment (http is allowed only for localhost)');
-  return text;
-}
-
-function stringList(value: unknown, name: string): string[] {
-  const list = typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list) || list.length === 0) fail(name, 'a non-empty string or array of strings');
-  for (const item of list)
-    if (typeof item !== 'string' || item.length === 0) fail(name, 'made of non-empty strings');
-  return [...list];
-}
-
-function positiveNumber(value: unknown, name: string, fallback: number, integer = false): number {
-  if (value === undefined) return fallback;
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value <= 0 ||
-    (integer && !Number.isInteger(value))
-  ) {
-    fail(name, integer ? 'a positive integer' : 'a positive number');
-  }
-  return value;
-}
-
-function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (!allowed.includes(value as T)) fail(name, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`);
-  return value as T;
-}
 
 function algorithmsOf(options: Record<string, unknown>): {
   algorithms: string[];
@@ -235,9 +206,6 @@ export function normalizeOptions(input: unknown): NormalizedOptions {
     fail('jwks', 'a JWK Set { keys: [...] }');
   }
   const tokenFormat = oneOf(options.tokenFormat, 'tokenFormat', ['auto', 'jwt', 'opaque'] as const, 'auto');
-  if (tokenFormat === 'opaque' || options.introspection !== undefined) {
-    fail('tokenFormat', '"auto" or "jwt": token introspection is not supported yet');
-  }
   const clockToleranceSeconds =
     options.clockToleranceSeconds === undefined
       ? DEFAULT_CLOCK_TOLERANCE_SECONDS
@@ -264,6 +232,21 @@ export function normalizeOptions(input: unknown): NormalizedOptions {
           options.requiredClaims.every((c) => typeof c === 'string' && c !== '')
         ? [...(options.requiredClaims as string[])]
         : fail('requiredClaims', 'an array of claim names');
+  const timeoutMs = positiveNumber(options.timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT_MS, true);
+  const tls = tlsOf(options.tls);
+  if (tokenFormat === 'opaque' && options.introspection === undefined) {
+    fail('introspection', 'configured with tokenFormat "opaque"');
+  }
+  if (tokenFormat === 'jwt' && options.introspection !== undefined) {
+    fail('introspection', 'left out with tokenFormat "jwt" (it would never be used)');
+  }
+  const introspection =
+    options.introspection === undefined
+      ? undefined
+      : normalizeIntrospection(options.introspection, {
+          timeoutMs,
+          hasClientCertificate: tls.cert !== undefined,
+        });
   return {
     issuer,
     audience,
@@ -272,7 +255,8 @@ export function normalizeOptions(input: unknown): NormalizedOptions {
     ...algorithmsOf(options),
     clockToleranceSeconds,
     tokenFormat,
-    tls: tlsOf(options.tls),
+    introspection,
+    tls,
     binding: oneOf(options.binding, 'binding', ['required', 'if-present'] as const, 'required'),
     certificate: certificateOf(options.certificate),
     realm,
@@ -282,7 +266,7 @@ export function normalizeOptions(input: unknown): NormalizedOptions {
         : httpsUrl(options.resourceMetadata, 'resourceMetadata'),
     acceptedTyp,
     requiredClaims,
-    timeoutMs: positiveNumber(options.timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT_MS, true),
+    timeoutMs,
     tokenCache: tokenCacheOf(options.tokenCache),
   };
 }

@@ -6,6 +6,7 @@
  */
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { SingleFlight } from './single-flight.js';
 import type { ValidatedToken } from './validated-token.js';
 
 /** Default number of validated tokens kept. */
@@ -28,7 +29,7 @@ export function tokenKey(token: string, namespace = ''): string {
 export class TokenCache {
   readonly #lru: LRUCache<string, ValidatedToken> | undefined;
   readonly #maxTtlMs: number;
-  readonly #pending = new Map<string, Promise<ValidatedToken>>();
+  readonly #inFlight = new SingleFlight<ValidatedToken>();
 
   constructor(options: TokenCacheOptions | false) {
     this.#maxTtlMs = options ? options.maxTtlSeconds * 1000 : 0;
@@ -53,22 +54,12 @@ export class TokenCache {
     const key = tokenKey(token);
     const hit = lru.get(key);
     if (hit !== undefined) return Promise.resolve(hit);
-    const pending = this.#pending.get(key);
-    if (pending !== undefined) return pending;
-    const promise = validate().then(
-      (validated) => {
-        this.#pending.delete(key);
-        const ttl = this.#ttlFor(validated);
-        if (ttl > 0) lru.set(key, validated, { ttl });
-        return validated;
-      },
-      (error: unknown) => {
-        this.#pending.delete(key);
-        throw error;
-      },
-    );
-    this.#pending.set(key, promise);
-    return promise;
+    return this.#inFlight.run(key, async () => {
+      const validated = await validate();
+      const ttl = this.#ttlFor(validated);
+      if (ttl > 0) lru.set(key, validated, { ttl });
+      return validated;
+    });
   }
 
   #ttlFor(validated: ValidatedToken): number {
@@ -79,6 +70,6 @@ export class TokenCache {
 
   clear(): void {
     this.#lru?.clear();
-    this.#pending.clear();
+    this.#inFlight.clear();
   }
 }

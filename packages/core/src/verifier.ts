@@ -19,7 +19,10 @@ import {
   ServiceUnavailableError,
 } from './errors.js';
 import { HttpClient } from './http-client.js';
-import { type JwtRules, validateJwt } from './jwt.js';
+import { IntrospectionClient, validateIntrospection } from './introspection.js';
+import { IntrospectionCache } from './introspection-cache.js';
+import { isMtlsMethod, type NormalizedIntrospection } from './introspection-options.js';
+import { isJwtShaped, type JwtRules, validateJwt } from './jwt.js';
 import { type CertboundOptions, type NormalizedOptions, normalizeOptions } from './options.js';
 import { type KeyResolver, localKeys, remoteKeys, secretKey } from './signing-keys.js';
 import { type CertificateInput, certificateBytes } from './thumbprint.js';
@@ -63,6 +66,7 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
   readonly #keys: KeyResolver;
   readonly #cache: TokenCache;
   readonly #rules: JwtRules;
+  readonly #introspection: IntrospectionCache | undefined;
   #metadata: Promise<AuthorizationServerMetadata> | undefined;
 
   constructor(options: CertboundOptions) {
@@ -76,6 +80,7 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
         ? localKeys(o.jwks)
         : remoteKeys(() => this.#jwksUri(), this.#http, o.timeoutMs);
     this.#cache = new TokenCache(o.tokenCache);
+    this.#introspection = o.introspection && this.#introspectionCache(o, o.introspection);
     this.#rules = {
       issuer: o.issuer,
       audience: o.audience,
@@ -120,11 +125,12 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
 
   async close(): Promise<void> {
     this.#cache.clear();
+    this.#introspection?.clear();
     await this.#http.close();
   }
 
   async #authorize(token: string, certificate: PresentedCertificate | undefined): Promise<AuthInfo<Claims>> {
-    const validated = await this.#cache.get(token, () => this.#validate(token));
+    const validated = await this.#validate(token);
     checkTimes(validated.times, Date.now() / 1000, this.#options.clockToleranceSeconds);
     const bound = checkBinding(validated.confirmation, certificate, this.#options.binding);
     const exp = validated.times.exp;
@@ -144,8 +150,44 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
     );
   }
 
+  /** JWT-shaped tokens are validated locally (`auto`, `jwt`); others are introspected (`auto`, `opaque`). */
   #validate(token: string): Promise<ValidatedToken> {
-    return validateJwt(token, this.#keys, this.#rules);
+    const format = this.#options.tokenFormat;
+    if (
+      format === 'jwt' ||
+      (format === 'auto' && (this.#introspection === undefined || isJwtShaped(token)))
+    ) {
+      return this.#cache.get(token, () => validateJwt(token, this.#keys, this.#rules));
+    }
+    return this.#introspection!.get(token);
+  }
+
+  #introspectionCache(o: NormalizedOptions, introspection: NormalizedIntrospection): IntrospectionCache {
+    const client = new IntrospectionClient(introspection, o.issuer, this.#http, () =>
+      this.#introspectionEndpoint(),
+    );
+    const rules = { issuer: o.issuer, audience: o.audience };
+    return new IntrospectionCache(introspection.cache, o.issuer, {
+      introspect: (token) => client.introspect(token),
+      validate: (response) => validateIntrospection(response, rules),
+    });
+  }
+
+  /** The configured endpoint, or the discovered one (the mTLS alias for mTLS client authentication). */
+  async #introspectionEndpoint(): Promise<string> {
+    const introspection = this.#options.introspection!;
+    if (introspection.endpoint !== undefined) return introspection.endpoint;
+    const metadata = await this.#discover();
+    const alias = isMtlsMethod(introspection.clientAuthMethod)
+      ? (metadata.mtls_endpoint_aliases as Record<string, unknown> | undefined)?.introspection_endpoint
+      : undefined;
+    const endpoint = alias ?? metadata.introspection_endpoint;
+    if (typeof endpoint !== 'string' || !isAllowedUrl(endpoint)) {
+      throw new ServiceUnavailableError({
+        cause: new Error('the issuer metadata has no usable introspection_endpoint'),
+      });
+    }
+    return endpoint;
   }
 
   async #jwksUri(): Promise<string> {

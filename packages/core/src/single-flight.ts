@@ -1,0 +1,16 @@
+/** Concurrent calls for one key share one in-flight promise. */
+export class SingleFlight<T> {
+  readonly #pending = new Map<string, Promise<T>>();
+
+  run(key: string, load: () => Promise<T>): Promise<T> {
+    const pending = this.#pending.get(key);
+    if (pending !== undefined) return pending;
+    const promise = load().finally(() => this.#pending.delete(key));
+    this.#pending.set(key, promise);
+    return promise;
+  }
+
+  clear(): void {
+    this.#pending.clear();
+  }
+}
