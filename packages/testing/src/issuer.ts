@@ -3,7 +3,8 @@
  * over HTTPS on 127.0.0.1, and mints RFC 9068 access tokens bound to a certificate. It can also
  * play an outage, so apps can test their 503 handling.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type CryptoKey, exportJWK, generateKeyPair, type JSONWebKeySet, type JWK, SignJWT } from 'jose';
@@ -60,10 +61,21 @@ export interface TestIssuer {
   jwks: JSONWebKeySet;
   /** Mints a signed access token (`typ: at+jwt`) with RFC 9068 claims. */
   mintAccessToken(options?: MintOptions): Promise<string>;
-  /** Makes discovery and JWKS misbehave until called again with `none`. */
+  /** The RFC 7662 introspection endpoint (client_secret_basic with `introspectionClient`). */
+  introspectionEndpoint: string;
+  /** The resource server's credentials at the introspection endpoint. */
+  introspectionClient: { clientId: string; clientSecret: string };
+  /**
+   * Issues an opaque token whose introspection response carries RFC 7662 members and, when
+   * `certificate` is given, `cnf["x5t#S256"]`; `claims` override response members.
+   */
+  mintOpaqueToken(options?: Omit<MintOptions, 'header' | 'alg' | 'signingKey'>): string;
+  /** Makes an opaque token introspect as `active: false`. */
+  revoke(token: string): void;
+  /** Makes discovery, JWKS and introspection misbehave until called again with `none`. */
   outage(mode: OutageMode): void;
   /** Requests served, by document. */
-  counters: { discovery: number; jwks: number };
+  counters: { discovery: number; jwks: number; introspection: number };
   close(): Promise<void>;
 }
 
@@ -100,23 +112,44 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     });
   }
   const jwks: JSONWebKeySet = { keys: keys.map((k) => k.publicJwk) };
-  const counters = { discovery: 0, jwks: 0 };
+  const counters = { discovery: 0, jwks: 0, introspection: 0 };
   let mode: OutageMode = 'none';
   let issuer = '';
+
+  const opaqueTokens = new Map<string, Record<string, unknown>>();
+  const introspectionClient = {
+    clientId: 'resource-server',
+    clientSecret: randomBytes(24).toString('base64url'),
+  };
+  const expectedAuthorization = `Basic ${Buffer.from(`${introspectionClient.clientId}:${introspectionClient.clientSecret}`).toString('base64')}`;
+
+  function introspect(req: IncomingMessage, res: ServerResponse, body: string): void {
+    if (req.method !== 'POST' || req.headers.authorization !== expectedAuthorization) {
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_client"}');
+      return;
+    }
+    const token = new URLSearchParams(body).get('token') ?? '';
+    const response = opaqueTokens.get(token) ?? { active: false };
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(response));
+  }
 
   const server: Server = createServer({ cert: pki.server.cert, key: pki.server.key }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const served = options.metadata ?? 'both';
-    const isDiscovery =
+    const document =
       (path === '/.well-known/openid-configuration' && served !== 'oauth') ||
-      (path === '/.well-known/oauth-authorization-server' && served !== 'openid');
-    const isJwks = path === '/jwks';
-    if (!isDiscovery && !isJwks) {
+      (path === '/.well-known/oauth-authorization-server' && served !== 'openid')
+        ? 'discovery'
+        : path === '/jwks'
+          ? 'jwks'
+          : path === '/introspect'
+            ? 'introspection'
+            : undefined;
+    if (document === undefined) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
       return;
     }
-    if (isDiscovery) counters.discovery++;
-    else counters.jwks++;
+    counters[document]++;
     switch (mode) {
       case 'down':
         req.socket.destroy();
@@ -130,14 +163,22 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [ not json');
         return;
     }
-    const body = isDiscovery
-      ? {
-          issuer,
-          jwks_uri: `${issuer}/jwks`,
-          token_endpoint: `${issuer}/token`,
-          id_token_signing_alg_values_supported: ['ES256'],
-        }
-      : jwks;
+    if (document === 'introspection') {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => introspect(req, res, Buffer.concat(chunks).toString('utf8')));
+      return;
+    }
+    const body =
+      document === 'discovery'
+        ? {
+            issuer,
+            jwks_uri: `${issuer}/jwks`,
+            token_endpoint: `${issuer}/token`,
+            introspection_endpoint: `${issuer}/introspect`,
+            id_token_signing_alg_values_supported: ['ES256'],
+          }
+        : jwks;
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -169,9 +210,41 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       .sign(mint.signingKey ?? key.privateKey);
   }
 
+  function mintOpaqueToken(mint: Omit<MintOptions, 'header' | 'alg' | 'signingKey'> = {}): string {
+    const token = randomBytes(32).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const clientId = mint.clientId ?? 'client-a';
+    opaqueTokens.set(
+      token,
+      withOverrides(
+        {
+          active: true,
+          iss: issuer,
+          aud: mint.audience ?? audience,
+          sub: mint.subject ?? clientId,
+          client_id: clientId,
+          token_type: 'Bearer',
+          iat: now,
+          exp: now + (mint.expiresIn ?? 300),
+          ...(mint.scope === undefined ? {} : { scope: mint.scope }),
+          ...(mint.certificate ? { cnf: { 'x5t#S256': mint.certificate.thumbprint } } : {}),
+        },
+        mint.claims,
+      ),
+    );
+    return token;
+  }
+
   return {
     issuer,
     jwksUri: `${issuer}/jwks`,
+    introspectionEndpoint: `${issuer}/introspect`,
+    introspectionClient,
+    mintOpaqueToken,
+    revoke(token) {
+      const response = opaqueTokens.get(token);
+      if (response) opaqueTokens.set(token, { active: false });
+    },
     audience,
     ca: pki.ca.cert,
     pki,

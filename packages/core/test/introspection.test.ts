@@ -1,0 +1,220 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { CacheEntry, CacheStore } from '../src/cache-store.js';
+import { type CertboundError, InvalidTokenError, ServiceUnavailableError } from '../src/errors.js';
+import { validateIntrospection } from '../src/introspection.js';
+import { IntrospectionCache, issuerNamespace } from '../src/introspection-cache.js';
+import type { NormalizedIntrospectionCache } from '../src/introspection-options.js';
+
+const ISSUER = 'https://as.example.com';
+const rules = { issuer: ISSUER, audience: ['https://api.example.com'] };
+const THUMBPRINT = 'A4DtL2JmUMhAsvJj5tKyn64SqzmuXbMrJa0n761y5v0';
+const now = () => Math.floor(Date.now() / 1000);
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+    return 'accepted';
+  } catch (error) {
+    return (error as CertboundError).code;
+  }
+}
+
+describe('validateIntrospection', () => {
+  const active = {
+    active: true,
+    iss: ISSUER,
+    aud: 'https://api.example.com',
+    token_type: 'Bearer',
+    exp: 2e9,
+  };
+
+  it('reads an active, bound response', () => {
+    const validated = validateIntrospection(
+      { ...active, sub: 'u', client_id: 'c', scope: 'a b', cnf: { 'x5t#S256': THUMBPRINT } },
+      rules,
+    );
+    expect(validated).toMatchObject({ format: 'opaque', subject: 'u', clientId: 'c', scopes: ['a', 'b'] });
+    expect(validated.confirmation?.toString()).toBe(THUMBPRINT);
+  });
+
+  it.each([
+    ['active false', { active: false }, 'token_inactive'],
+    ['active "true" (a string)', { ...active, active: 'true' }, 'token_inactive'],
+    ['active 1', { ...active, active: 1 }, 'token_inactive'],
+    ['no active member', { iss: ISSUER }, 'token_inactive'],
+    ['another issuer', { ...active, iss: 'https://evil.example.com' }, 'token_issuer_mismatch'],
+    ['another audience', { ...active, aud: ['https://other.example.com'] }, 'token_audience_mismatch'],
+    ['an audience of the wrong type', { ...active, aud: 42 }, 'token_malformed'],
+    ['token_type DPoP', { ...active, token_type: 'DPoP' }, 'cnf_unsupported'],
+    ['token_type mac', { ...active, token_type: 'mac' }, 'token_type_invalid'],
+    ['cnf with jkt', { ...active, cnf: { jkt: 'x' } }, 'cnf_unsupported'],
+    ['a padded x5t#S256', { ...active, cnf: { 'x5t#S256': `${THUMBPRINT}=` } }, 'cnf_malformed'],
+    ['exp as a string', { ...active, exp: '2000000000' }, 'token_malformed'],
+    ['sub as a number', { ...active, sub: 7 }, 'token_malformed'],
+  ])('refuses %s', (_name, response, code) => {
+    expect(codeOf(() => validateIntrospection(response, rules))).toBe(code);
+  });
+
+  it('accepts responses without the optional members, and token_type in any case', () => {
+    expect(codeOf(() => validateIntrospection({ active: true }, rules))).toBe('accepted');
+    expect(codeOf(() => validateIntrospection({ ...active, token_type: 'bearer' }, rules))).toBe('accepted');
+  });
+});
+
+function cacheOptions(overrides: Partial<NormalizedIntrospectionCache> = {}): NormalizedIntrospectionCache {
+  return { max: 100, maxTtlSeconds: 60, negativeTtlSeconds: 10, store: undefined, ...overrides };
+}
+
+function memoryStore() {
+  const entries = new Map<string, CacheEntry>();
+  const store: CacheStore & { entries: Map<string, CacheEntry> } = {
+    entries,
+    get: vi.fn(async (key: string) => entries.get(key)),
+    set: vi.fn(async (key: string, entry: CacheEntry) => {
+      entries.set(key, entry);
+    }),
+    delete: vi.fn(async (key: string) => {
+      entries.delete(key);
+    }),
+  };
+  return store;
+}
+
+function cacheWith(
+  options: NormalizedIntrospectionCache | false,
+  respond: (token: string) => Promise<Record<string, unknown>>,
+) {
+  const introspect = vi.fn(respond);
+  const cache = new IntrospectionCache(options, ISSUER, {
+    introspect,
+    validate: (response) => validateIntrospection(response, rules),
+  });
+  return { cache, introspect };
+}
+
+describe('IntrospectionCache', () => {
+  it('makes one introspection call for 200 concurrent misses of one token', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { cache, introspect } = cacheWith(cacheOptions(), async () => {
+      await gate;
+      return { active: true, exp: now() + 300 };
+    });
+    const all = Promise.all(Array.from({ length: 200 }, () => cache.get('t')));
+    release();
+    expect((await all).length).toBe(200);
+    expect(introspect).toHaveBeenCalledTimes(1);
+    await cache.get('t');
+    expect(introspect).toHaveBeenCalledTimes(1);
+  });
+
+  it('never serves an active result past the token exp, nor past maxTtlSeconds', async () => {
+    vi.useFakeTimers();
+    try {
+      const { cache, introspect } = cacheWith(cacheOptions({ maxTtlSeconds: 60 }), async (token) => ({
+        active: true,
+        exp: now() + (token === 'short' ? 20 : 3600),
+      }));
+      await cache.get('short');
+      vi.advanceTimersByTime(19_000);
+      await cache.get('short');
+      expect(introspect).toHaveBeenCalledTimes(1);
+      vi.advanceTimersByTime(1_001);
+      await cache.get('short');
+      expect(introspect).toHaveBeenCalledTimes(2);
+
+      await cache.get('long');
+      vi.advanceTimersByTime(59_000);
+      await cache.get('long');
+      expect(introspect).toHaveBeenCalledTimes(3);
+      vi.advanceTimersByTime(1_001);
+      await cache.get('long');
+      expect(introspect).toHaveBeenCalledTimes(4);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('caches an inactive result only negativeTtlSeconds', async () => {
+    vi.useFakeTimers();
+    try {
+      const { cache, introspect } = cacheWith(cacheOptions({ negativeTtlSeconds: 10 }), async () => ({
+        active: false,
+      }));
+      await expect(cache.get('t')).rejects.toMatchObject({ code: 'token_inactive', status: 401 });
+      vi.advanceTimersByTime(9_000);
+      await expect(cache.get('t')).rejects.toBeInstanceOf(InvalidTokenError);
+      expect(introspect).toHaveBeenCalledTimes(1);
+      vi.advanceTimersByTime(1_001);
+      await expect(cache.get('t')).rejects.toBeInstanceOf(InvalidTokenError);
+      expect(introspect).toHaveBeenCalledTimes(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('never caches a failure to get an answer', async () => {
+    const { cache, introspect } = cacheWith(cacheOptions(), async () => {
+      throw new ServiceUnavailableError();
+    });
+    await expect(cache.get('t')).rejects.toBeInstanceOf(ServiceUnavailableError);
+    await expect(cache.get('t')).rejects.toBeInstanceOf(ServiceUnavailableError);
+    expect(introspect).toHaveBeenCalledTimes(2);
+  });
+
+  it('introspects every time when the cache is disabled', async () => {
+    const { cache, introspect } = cacheWith(false, async () => ({ active: true }));
+    await cache.get('t');
+    await cache.get('t');
+    expect(introspect).toHaveBeenCalledTimes(2);
+  });
+
+  it('shares results through the store under namespaced hashed keys, never the token', async () => {
+    const store = memoryStore();
+    const first = cacheWith(cacheOptions({ store }), async () => ({ active: true, exp: now() + 300 }));
+    await first.cache.get('secret-token-value');
+    const [[key, entry, ttl]] = vi.mocked(store.set).mock.calls as [[string, CacheEntry, number]];
+    expect(key.startsWith(issuerNamespace(ISSUER))).toBe(true);
+    expect(key).not.toContain('secret-token-value');
+    expect(JSON.stringify(entry)).not.toContain('secret-token-value');
+    expect(ttl).toBeGreaterThan(59_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+
+    const second = cacheWith(cacheOptions({ store }), async () => ({ active: true }));
+    await second.cache.get('secret-token-value');
+    expect(second.introspect).not.toHaveBeenCalled();
+  });
+
+  it('ignores expired or malformed store entries, and a failing store', async () => {
+    const store = memoryStore();
+    const { cache, introspect } = cacheWith(cacheOptions({ store }), async () => ({ active: true }));
+    await cache.get('a');
+    const key = [...store.entries.keys()][0]!;
+    store.entries.set(key, { response: { active: true }, expiresAt: Date.now() - 1 });
+    const other = cacheWith(cacheOptions({ store }), async () => ({ active: true }));
+    await other.cache.get('a');
+    expect(other.introspect).toHaveBeenCalledTimes(1);
+
+    store.entries.set(key, { response: 'nope', expiresAt: Date.now() + 1000 } as unknown as CacheEntry);
+    const third = cacheWith(cacheOptions({ store }), async () => ({ active: true }));
+    await third.cache.get('a');
+    expect(third.introspect).toHaveBeenCalledTimes(1);
+
+    const broken: CacheStore = {
+      get: async () => {
+        throw new Error('redis down');
+      },
+      set: async () => {
+        throw new Error('redis down');
+      },
+      delete: async () => undefined,
+    };
+    const fourth = cacheWith(cacheOptions({ store: broken }), async () => ({ active: true }));
+    await expect(fourth.cache.get('a')).resolves.toMatchObject({ format: 'opaque' });
+    expect(introspect).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps separate entries for separate issuers', () => {
+    expect(issuerNamespace('https://a.example.com')).not.toBe(issuerNamespace('https://b.example.com'));
+  });
+});

@@ -1,0 +1,217 @@
+import {
+  type CertboundError,
+  type CertboundOptions,
+  createVerifier,
+  ServiceUnavailableError,
+  type Verifier,
+} from '@certbound/core';
+import {
+  createTestIssuer,
+  createTestPki,
+  type OutageMode,
+  type TestCertificate,
+  type TestIssuer,
+} from '@certbound/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+let issuer: TestIssuer;
+let clientA: TestCertificate;
+let lookAlike: TestCertificate;
+const verifiers: Verifier[] = [];
+
+function opaqueVerifier(extra: Partial<CertboundOptions> = {}): Verifier {
+  const verifier = createVerifier({
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    tls: { ca: issuer.ca },
+    tokenFormat: 'opaque',
+    introspection: { ...issuer.introspectionClient, timeoutMs: 500 },
+    ...extra,
+  });
+  verifiers.push(verifier);
+  return verifier;
+}
+
+async function failure(promise: Promise<unknown>): Promise<CertboundError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as CertboundError;
+  }
+  throw new Error('expected a rejection');
+}
+
+beforeAll(async () => {
+  const pki = await createTestPki();
+  issuer = await createTestIssuer({ pki });
+  clientA = await pki.issueClient({ subject: 'CN=client-a' });
+  lookAlike = await pki.issueClient({ subject: 'CN=client-a' });
+});
+
+afterEach(() => issuer.outage('none'));
+
+afterAll(async () => {
+  await Promise.all(verifiers.map((v) => v.close()));
+  await issuer.close();
+});
+
+const call = (verifier: Verifier, token: string, certificate?: TestCertificate) =>
+  verifier.verify({ authorization: `Bearer ${token}`, certificate: certificate?.der ?? null });
+
+describe('opaque tokens through introspection', () => {
+  it('accepts a bound token with its certificate, and checks the binding again on a cache hit', async () => {
+    const verifier = opaqueVerifier();
+    const token = issuer.mintOpaqueToken({ certificate: clientA, scope: 'read', subject: 'user-1' });
+    const before = issuer.counters.introspection;
+    await expect(call(verifier, token, clientA)).resolves.toMatchObject({
+      format: 'opaque',
+      bound: true,
+      subject: 'user-1',
+      scopes: ['read'],
+      thumbprint: clientA.thumbprint,
+    });
+    const stolen = await failure(call(verifier, token, lookAlike));
+    expect(stolen).toMatchObject({ status: 401, error: 'invalid_token', code: 'cnf_mismatch' });
+    expect((await failure(call(verifier, token))).code).toBe('certificate_missing');
+    expect(issuer.counters.introspection).toBe(before + 1);
+  });
+
+  it('answers 200 concurrent requests carrying one new token with one introspection call', async () => {
+    const verifier = opaqueVerifier();
+    const token = issuer.mintOpaqueToken({ certificate: clientA });
+    const before = issuer.counters.introspection;
+    const results = await Promise.all(Array.from({ length: 200 }, () => call(verifier, token, clientA)));
+    expect(results.every((auth) => auth.bound)).toBe(true);
+    expect(issuer.counters.introspection - before).toBe(1);
+  });
+
+  it('refuses unknown and revoked tokens with token_inactive', async () => {
+    const verifier = opaqueVerifier();
+    expect((await failure(call(verifier, 'no-such-token', clientA))).code).toBe('token_inactive');
+    const token = issuer.mintOpaqueToken({ certificate: clientA });
+    issuer.revoke(token);
+    const error = await failure(call(verifier, token, clientA));
+    expect(error).toMatchObject({ status: 401, error: 'invalid_token', code: 'token_inactive' });
+    expect(error.headers['www-authenticate']).toBe(
+      'Bearer realm="api", error="invalid_token", error_description="The access token is not active"',
+    );
+  });
+
+  it('refuses "active": "true" (a string) as inactive', async () => {
+    const verifier = opaqueVerifier();
+    const token = issuer.mintOpaqueToken({ certificate: clientA, claims: { active: 'true' } });
+    expect((await failure(call(verifier, token, clientA))).code).toBe('token_inactive');
+  });
+
+  it('refuses an expired response, another issuer, another audience and a DPoP token', async () => {
+    const verifier = opaqueVerifier();
+    const cases: [Record<string, unknown>, string][] = [
+      [{ exp: Math.floor(Date.now() / 1000) - 60 }, 'token_expired'],
+      [{ iss: 'https://evil.example.com' }, 'token_issuer_mismatch'],
+      [{ aud: 'https://other.example.com' }, 'token_audience_mismatch'],
+      [{ token_type: 'DPoP', cnf: { jkt: 'abc' } }, 'cnf_unsupported'],
+    ];
+    for (const [claims, code] of cases) {
+      const token = issuer.mintOpaqueToken({ certificate: clientA, claims });
+      expect((await failure(call(verifier, token, clientA))).code).toBe(code);
+    }
+  });
+
+  it.each(['down', 'error', 'slow', 'garbage'] as OutageMode[])(
+    'answers 503 (never 401, never cached) while introspection is %s, then recovers',
+    async (mode) => {
+      const verifier = opaqueVerifier();
+      await call(verifier, issuer.mintOpaqueToken({ certificate: clientA }), clientA); // discovery done
+      const token = issuer.mintOpaqueToken({ certificate: clientA });
+      issuer.outage(mode);
+      const error = await failure(call(verifier, token, clientA));
+      expect(error).toBeInstanceOf(ServiceUnavailableError);
+      expect(error).toMatchObject({
+        status: 503,
+        error: undefined,
+        code: 'authorization_server_unavailable',
+      });
+      expect(error.headers).toEqual({ 'retry-after': '5' });
+      issuer.outage('none');
+      await expect(call(verifier, token, clientA)).resolves.toMatchObject({ bound: true });
+    },
+  );
+
+  it('answers 503 when the resource server credentials are refused (introspection 401)', async () => {
+    const verifier = opaqueVerifier({
+      introspection: { clientId: issuer.introspectionClient.clientId, clientSecret: 'wrong' },
+    });
+    const error = await failure(call(verifier, issuer.mintOpaqueToken({ certificate: clientA }), clientA));
+    expect(error.status).toBe(503);
+  });
+
+  it('sends opaque tokens to introspection and JWTs to local validation under tokenFormat auto', async () => {
+    const verifier = opaqueVerifier({ tokenFormat: 'auto' });
+    const opaque = issuer.mintOpaqueToken({ certificate: clientA });
+    const jwt = await issuer.mintAccessToken({ certificate: clientA });
+    expect((await call(verifier, opaque, clientA)).format).toBe('opaque');
+    const before = issuer.counters.introspection;
+    expect((await call(verifier, jwt, clientA)).format).toBe('jwt');
+    expect(issuer.counters.introspection).toBe(before);
+  });
+
+  it('refuses opaque tokens as malformed when only JWTs are expected', async () => {
+    const verifier = createVerifier({ issuer: issuer.issuer, audience: issuer.audience, jwks: issuer.jwks });
+    verifiers.push(verifier);
+    const error = await failure(call(verifier, issuer.mintOpaqueToken({ certificate: clientA }), clientA));
+    expect(error.code).toBe('token_malformed');
+  });
+});
+
+describe('introspection options', () => {
+  const base = { issuer: 'https://as.example.com', audience: 'https://api.example.com' };
+  it.each([
+    [{ tokenFormat: 'opaque' }, '"introspection" must be configured with tokenFormat "opaque"'],
+    [
+      { tokenFormat: 'jwt', introspection: { clientId: 'a', clientSecret: 'b' } },
+      '"introspection" must be left out',
+    ],
+    [{ introspection: { clientSecret: 'b' } }, '"introspection.clientId" must be a non-empty string'],
+    [{ introspection: { clientId: 'a' } }, '"introspection.clientSecret" must be a non-empty string'],
+    [
+      { introspection: { clientId: 'a', clientAuthMethod: 'tls_client_auth' } },
+      '"tls" must be given "cert" and "key"',
+    ],
+    [
+      { introspection: { clientId: 'a', clientAuthMethod: 'private_key_jwt' } },
+      '"introspection.privateKey" must be',
+    ],
+    [
+      {
+        introspection: {
+          clientId: 'a',
+          clientAuthMethod: 'private_key_jwt',
+          privateKey: '-----BEGIN PRIVATE KEY-----',
+        },
+      },
+      '"introspection.signingAlg" must be an asymmetric JWS algorithm',
+    ],
+    [
+      { introspection: { clientId: 'a', clientAuthMethod: 'magic' } },
+      '"introspection.clientAuthMethod" must be one of',
+    ],
+    [
+      { introspection: { clientId: 'a', clientSecret: 'b', cache: { store: {} } } },
+      '"introspection.cache.store" must be a CacheStore',
+    ],
+    [
+      { introspection: { clientId: 'a', clientSecret: 'b', cache: { negativeTtlSeconds: 0 } } },
+      '"introspection.cache.negativeTtlSeconds" must be a positive number',
+    ],
+    [
+      { introspection: { clientId: 'a', clientSecret: 'b', endpoint: 'http://as.example.com/i' } },
+      '"introspection.endpoint" must be an https URL',
+    ],
+    [
+      { introspection: { clientId: 'a', clientSecret: 'b', timeout: 5 } },
+      'unknown option "introspection.timeout"',
+    ],
+  ])('rejects %j', (options, message) => {
+    expect(() => createVerifier({ ...base, ...options } as never)).toThrow(message);
+  });
+});
