@@ -74,7 +74,13 @@ export interface AuthorizationServer {
   /** Revoke a token (RFC 7009) so introspection returns active:false. Opaque tokens only: JWTs cannot be revoked. */
   revoke(token: string): Promise<void>;
   /** Counters of requests served, for asserting call counts (mtls aliases included). */
-  counters: { introspection: number; jwks: number; discovery: number; token: number };
+  counters: {
+    introspection: number;
+    mtlsIntrospection: number;
+    jwks: number;
+    discovery: number;
+    token: number;
+  };
   /** Stop accepting new connections and close all sockets. */
   close(): Promise<void>;
 }
@@ -295,7 +301,7 @@ export async function startAuthorizationServer(
     pki.issueClient({ subject: 'CN=certbound introspection client, O=certbound tests' }),
   ]);
 
-  const counters = { introspection: 0, jwks: 0, discovery: 0, token: 0 };
+  const counters = { introspection: 0, mtlsIntrospection: 0, jwks: 0, discovery: 0, token: 0 };
   const sockets = new Set<Socket>();
   let handle: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 
@@ -312,13 +318,16 @@ export async function startAuthorizationServer(
     (req, res) => {
       const url = new URL(req.url ?? '/', 'https://authorization-server.invalid');
       let path = url.pathname;
-      if (path.startsWith(`${MTLS_PREFIX}/`)) path = path.slice(MTLS_PREFIX.length);
+      const viaMtlsAlias = path.startsWith(`${MTLS_PREFIX}/`);
+      if (viaMtlsAlias) path = path.slice(MTLS_PREFIX.length);
       if (path === OAUTH_METADATA) path = ROUTES.discovery;
       req.url = `${path}${url.search}`;
 
       if (path === ROUTES.token) counters.token++;
-      else if (path === ROUTES.introspection) counters.introspection++;
-      else if (path === ROUTES.jwks) counters.jwks++;
+      else if (path === ROUTES.introspection) {
+        counters.introspection++;
+        if (viaMtlsAlias) counters.mtlsIntrospection++;
+      } else if (path === ROUTES.jwks) counters.jwks++;
       else if (path === ROUTES.discovery) counters.discovery++;
 
       if (!handle) {
