@@ -46,6 +46,26 @@ const methods: [string, () => Partial<CertboundOptions>, boolean][] = [
     false,
   ],
   [
+    'client_secret_post',
+    () => ({
+      tls: { ca: as.ca },
+      introspection: { ...as.introspectionPostClient, clientAuthMethod: 'client_secret_post' },
+    }),
+    false,
+  ],
+  [
+    'private_key_jwt',
+    () => ({
+      tls: { ca: as.ca },
+      introspection: {
+        clientId: as.introspectionJwtClient.clientId,
+        clientAuthMethod: 'private_key_jwt',
+        privateKey: as.introspectionJwtClient.privateJwk,
+      },
+    }),
+    false,
+  ],
+  [
     'tls_client_auth through the mTLS alias',
     () => ({
       tls: {

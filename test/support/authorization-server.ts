@@ -69,6 +69,10 @@ export interface AuthorizationServer {
   tokenResponse(client: RegisteredClient, options?: TokenRequestOptions): Promise<Record<string, unknown>>;
   /** A confidential client allowed to call the introspection endpoint with client_secret_basic. */
   introspectionClient: { clientId: string; clientSecret: string };
+  /** A client allowed to introspect with client_secret_post. */
+  introspectionPostClient: { clientId: string; clientSecret: string };
+  /** A client allowed to introspect with private_key_jwt (ES256; the private JWK carries alg and kid). */
+  introspectionJwtClient: { clientId: string; privateJwk: JWK };
   /** A client for introspection via tls_client_auth (certificate registered by subject DN); uses the mtls alias. */
   introspectionMtlsClient: { clientId: string; certificate: TestCertificate };
   /** Revoke a token (RFC 7009) so introspection returns active:false. Opaque tokens only: JWTs cannot be revoked. */
@@ -361,7 +365,22 @@ export async function startAuthorizationServer(
     clientSecret: randomBytes(24).toString('base64url'),
   };
   const introspectionMtlsClient = { clientId: 'resource-server-mtls', certificate: introspectionCertificate };
-  const resourceServerClients = new Set([introspectionClient.clientId, introspectionMtlsClient.clientId]);
+  const introspectionPostClient = {
+    clientId: 'resource-server-post',
+    clientSecret: randomBytes(24).toString('base64url'),
+  };
+  const assertionKeys = await generateKeyPair('ES256', { extractable: true });
+  const assertionKid = 'resource-server-jwt-key';
+  const introspectionJwtClient = {
+    clientId: 'resource-server-jwt',
+    privateJwk: { ...(await exportJWK(assertionKeys.privateKey)), alg: 'ES256', kid: assertionKid },
+  };
+  const resourceServerClients = new Set([
+    introspectionClient.clientId,
+    introspectionMtlsClient.clientId,
+    introspectionPostClient.clientId,
+    introspectionJwtClient.clientId,
+  ]);
   const noRedirects = { grant_types: [], response_types: [], redirect_uris: [] };
 
   const store = new Map<string, StoredPayload>();
@@ -394,6 +413,23 @@ export async function startAuthorizationServer(
           ...noRedirects,
         },
         {
+          client_id: introspectionPostClient.clientId,
+          client_secret: introspectionPostClient.clientSecret,
+          token_endpoint_auth_method: 'client_secret_post',
+          ...noRedirects,
+        },
+        {
+          client_id: introspectionJwtClient.clientId,
+          token_endpoint_auth_method: 'private_key_jwt',
+          token_endpoint_auth_signing_alg: 'ES256',
+          jwks: {
+            keys: [
+              { ...(await exportJWK(assertionKeys.publicKey)), alg: 'ES256', kid: assertionKid, use: 'sig' },
+            ],
+          },
+          ...noRedirects,
+        },
+        {
           client_id: introspectionMtlsClient.clientId,
           token_endpoint_auth_method: 'tls_client_auth',
           tls_client_auth_subject_dn: introspectionCertificate.subject,
@@ -403,6 +439,7 @@ export async function startAuthorizationServer(
       clientAuthMethods: [
         'client_secret_basic',
         'client_secret_post',
+        'private_key_jwt',
         'tls_client_auth',
         'self_signed_tls_client_auth',
       ],
@@ -574,6 +611,8 @@ export async function startAuthorizationServer(
     tokenResponse,
     introspectionClient,
     introspectionMtlsClient,
+    introspectionPostClient,
+    introspectionJwtClient,
     revoke,
     counters,
     close,
