@@ -37,11 +37,16 @@ export function certbound<Claims extends TokenClaims = TokenClaims>(
 ): RequestHandler {
   const verifier = resolveVerifier(options);
   return (req: Request, res: Response, next: NextFunction) => {
-    verifier.authenticate(req).then((auth) => {
-      req.auth = auth;
-      res.setHeader('cache-control', 'no-store');
-      next();
-    }, next);
+    verifier
+      .authenticate(req)
+      .then((auth) => {
+        // Another middleware (a timeout, say) may have answered while we were verifying.
+        if (res.headersSent) return;
+        req.auth = auth;
+        res.setHeader('cache-control', 'no-store');
+        next();
+      }, next)
+      .catch(next);
   };
 }
 

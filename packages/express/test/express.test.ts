@@ -157,6 +157,39 @@ describe('@certbound/express', () => {
     expect(res.body).not.toContain(token);
   });
 
+  it('stays up when another middleware answered before verification finished', async () => {
+    const slowIssuer = await createTestIssuer({ pki: issuer.pki });
+    const api = express();
+    api.use((_req, res, next) => {
+      res.status(503).json({ timeout: true });
+      next();
+    });
+    api.use(certbound({ issuer: slowIssuer.issuer, audience: slowIssuer.audience, tls: { ca: slowIssuer.ca } }));
+    api.get('/me', (_req, res) => {
+      res.json({ reached: true });
+    });
+    const running = await startHttpsApp(api, issuer.pki);
+    try {
+      const token = await slowIssuer.mintAccessToken({ certificate: clientA });
+      const first = await httpsRequest(`${running.url}/me`, {
+        ca: issuer.ca,
+        certificate: clientA,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(first.status).toBe(503);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const second = await httpsRequest(`${running.url}/me`, {
+        ca: issuer.ca,
+        certificate: clientA,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(second.json).toEqual({ timeout: true });
+    } finally {
+      await running.close();
+      await slowIssuer.close();
+    }
+  });
+
   it('throws at start-up for invalid options and invalid scope names', () => {
     expect(() => certbound({ issuer: 'not a url', audience: 'x' })).toThrow(
       'Invalid certbound option: "issuer" must be an absolute https URL',
