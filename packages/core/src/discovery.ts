@@ -5,7 +5,7 @@
  * (RFC 8414 §3.3).
  */
 import { ServiceUnavailableError } from './errors.js';
-import { type HttpClient, parseJsonObject } from './http-client.js';
+import { type HttpClient, jsonObjectOf } from './http-client.js';
 
 /** The members of RFC 8414 metadata certbound reads. */
 export interface AuthorizationServerMetadata {
@@ -27,32 +27,25 @@ export function discoveryUrls(issuer: string): string[] {
 }
 
 /**
- * Fetches and checks the issuer's metadata. A 404 at the RFC 8414 location falls through to the
- * OpenID location; any other failure, or an `issuer` mismatch, is a 503 (and is not cached).
+ * Fetches and checks the issuer's metadata. Anything but usable metadata for this issuer at the
+ * RFC 8414 location (a 404, a 403, an HTML page, another issuer's document) falls through to the
+ * OpenID location; a transport failure, or nothing usable at either, is a 503 (not cached).
  */
 export async function discover(
   issuer: string,
   http: HttpClient,
   timeoutMs: number,
 ): Promise<AuthorizationServerMetadata> {
-  const urls = discoveryUrls(issuer);
   let lastCause: unknown;
-  for (const url of urls) {
+  for (const url of discoveryUrls(issuer)) {
     const response = await http.send(url, { headers: { accept: 'application/json' }, timeoutMs });
-    if (response.status === 404) {
-      lastCause = new Error(`HTTP 404 from ${url}`);
-      continue;
+    try {
+      const metadata = jsonObjectOf(response, 'metadata document');
+      if (metadata.issuer === issuer) return metadata as AuthorizationServerMetadata;
+      lastCause = new Error(`the metadata at ${url} names another issuer`);
+    } catch (cause) {
+      lastCause = cause;
     }
-    if (response.status !== 200) {
-      throw new ServiceUnavailableError({ cause: new Error(`HTTP ${response.status} from ${url}`) });
-    }
-    const metadata = parseJsonObject(response.body);
-    if (metadata.issuer !== issuer) {
-      throw new ServiceUnavailableError({
-        cause: new Error(`the metadata at ${url} names another issuer`),
-      });
-    }
-    return metadata as AuthorizationServerMetadata;
   }
   throw new ServiceUnavailableError({ cause: lastCause });
 }

@@ -33,9 +33,14 @@ export interface HttpRequest {
   signal?: AbortSignal;
 }
 
+/** After a failure to get an answer from a URL, further requests to it fail fast for this long. */
+export const FAILURE_HOLD_DOWN_MS = 1_000;
+
 export class HttpClient {
   readonly #agent: Agent;
   #closed: Promise<void> | undefined;
+  /** URL → epoch ms until which requests to it fail fast (a minimal circuit breaker). */
+  readonly #heldDown = new Map<string, number>();
 
   constructor(tls: OutboundTlsOptions = {}) {
     this.#agent = new Agent({
@@ -44,46 +49,63 @@ export class HttpClient {
     });
   }
 
-  /** Sends a request; any transport failure or timeout is a 503. The status is the caller's to judge. */
+  /**
+   * Sends a request; any transport failure or timeout is a 503. The status is the caller's to
+   * judge. After a transport failure, timeout or 5xx, requests to the same URL fail fast for
+   * {@link FAILURE_HOLD_DOWN_MS}, so an outage does not turn every request into an outbound call.
+   */
   async send(url: string, init: HttpRequest): Promise<HttpResponse> {
-    const timeout = AbortSignal.timeout(init.timeoutMs);
-    const signal = init.signal ? AbortSignal.any([timeout, init.signal]) : timeout;
-    try {
-      const response = await request(url, {
-        dispatcher: this.#agent,
-        method: init.method ?? 'GET',
-        headers: init.headers,
-        body: init.body,
-        signal,
-      });
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of response.body) {
-        size += (chunk as Buffer).length;
-        if (size > MAX_RESPONSE_BYTES) {
-          response.body.destroy();
-          throw new Error('response body too large');
-        }
-        chunks.push(chunk as Buffer);
+    const heldDownUntil = this.#heldDown.get(url);
+    if (heldDownUntil !== undefined) {
+      const remaining = heldDownUntil - Date.now();
+      if (remaining > 0) {
+        throw new ServiceUnavailableError({
+          cause: new Error(`${url} failed moments ago`),
+          retryAfterSeconds: Math.ceil(remaining / 1000),
+        });
       }
-      const contentType = response.headers['content-type'];
-      return {
-        status: response.statusCode,
-        contentType: Array.isArray(contentType) ? contentType[0] : contentType,
-        body: Buffer.concat(chunks, size),
-      };
+      this.#heldDown.delete(url);
+    }
+    try {
+      const response = await this.#send(url, init);
+      if (response.status >= 500) this.#holdDown(url);
+      return response;
     } catch (cause) {
+      this.#holdDown(url);
       throw new ServiceUnavailableError({ cause });
     }
   }
 
-  /** GETs a JSON object; anything but a 200 with a JSON object body is a 503. */
-  async getJson(url: string, timeoutMs: number): Promise<Record<string, unknown>> {
-    const response = await this.send(url, { headers: { accept: 'application/json' }, timeoutMs });
-    if (response.status !== 200) {
-      throw new ServiceUnavailableError({ cause: new Error(`HTTP ${response.status} from ${url}`) });
+  #holdDown(url: string): void {
+    this.#heldDown.set(url, Date.now() + FAILURE_HOLD_DOWN_MS);
+  }
+
+  async #send(url: string, init: HttpRequest): Promise<HttpResponse> {
+    const timeout = AbortSignal.timeout(init.timeoutMs);
+    const signal = init.signal ? AbortSignal.any([timeout, init.signal]) : timeout;
+    const response = await request(url, {
+      dispatcher: this.#agent,
+      method: init.method ?? 'GET',
+      headers: init.headers,
+      body: init.body,
+      signal,
+    });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_RESPONSE_BYTES) {
+        response.body.destroy();
+        throw new Error('response body too large');
+      }
+      chunks.push(chunk as Buffer);
     }
-    return parseJsonObject(response.body);
+    const contentType = response.headers['content-type'];
+    return {
+      status: response.statusCode,
+      contentType: Array.isArray(contentType) ? contentType[0] : contentType,
+      body: Buffer.concat(chunks, size),
+    };
   }
 
   /** Closes the connections; calling it again returns the same promise. */
@@ -91,6 +113,14 @@ export class HttpClient {
     this.#closed ??= this.#agent.close();
     return this.#closed;
   }
+}
+
+/** The JSON object of a 200 response; any other status or body is a 503. */
+export function jsonObjectOf(response: HttpResponse, what: string): Record<string, unknown> {
+  if (response.status !== 200) {
+    throw new ServiceUnavailableError({ cause: new Error(`HTTP ${response.status} from the ${what}`) });
+  }
+  return parseJsonObject(response.body);
 }
 
 /** Parses a JSON object body; anything else is a 503. */

@@ -4,7 +4,7 @@
  * and the required claims. The result is what may be cached; time and binding are re-checked per
  * request by the verifier.
  */
-import { errors, type JWTPayload, jwtVerify } from 'jose';
+import { type CryptoKey, errors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose';
 import { readConfirmation } from './binding.js';
 import { CertboundError, InvalidTokenError } from './errors.js';
 import type { KeyResolver } from './signing-keys.js';
@@ -35,13 +35,37 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const BOM_SEGMENT = '77u_';
 
 export interface JwtRules {
+  /** Normalized (lower case, without `application/`). */
+  acceptedTyp: readonly string[];
+  /** Always includes `exp`: a token without an expiry is never accepted (RFC 6750 §5.2). */
+  requiredClaims: readonly string[];
+  /** jose's options, built once. */
+  verifyOptions: JWTVerifyOptions;
+}
+
+/** The JWT rules of a verifier, built once at start-up. */
+export function jwtRules(options: {
   issuer: string;
   audience: string[];
   algorithms: string[];
-  /** Normalized (lower case, without `application/`). */
   acceptedTyp: readonly string[];
   requiredClaims: readonly string[];
   clockToleranceSeconds: number;
+}): JwtRules {
+  const requiredClaims = options.requiredClaims.includes('exp')
+    ? [...options.requiredClaims]
+    : [...options.requiredClaims, 'exp'];
+  return {
+    acceptedTyp: options.acceptedTyp,
+    requiredClaims,
+    verifyOptions: {
+      algorithms: options.algorithms,
+      issuer: options.issuer,
+      audience: options.audience,
+      clockTolerance: options.clockToleranceSeconds,
+      requiredClaims,
+    },
+  };
 }
 
 /** Whether a token looks like a JWS compact serialization (three base64url segments). */
@@ -99,6 +123,41 @@ export function readScopes(claims: Record<string, unknown>): readonly string[] {
   return Object.freeze(scope.split(' ').filter((s) => s.length > 0));
 }
 
+/**
+ * The cause kept on a token error: jose's code and message only. jose's claim errors carry the
+ * whole payload, which must not reach logs through `cause`.
+ */
+function safeCause(error: unknown): Error {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return new Error(`${typeof code === 'string' ? code : 'ERR_JOSE'}: ${String(message)}`);
+}
+
+/** Verifies with each candidate when the JWK Set has several keys for the header (a rotation). */
+async function verifyWithCandidates(token: string, keys: KeyResolver, options: JWTVerifyOptions) {
+  try {
+    return await jwtVerify(token, keys, options);
+  } catch (error) {
+    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+    for await (const candidate of error as unknown as AsyncIterable<CryptoKey>) {
+      try {
+        return await jwtVerify(token, candidate, options);
+      } catch (attempt) {
+        if (!(attempt instanceof errors.JWSSignatureVerificationFailed)) throw attempt;
+      }
+    }
+    throw new errors.JWSSignatureVerificationFailed();
+  }
+}
+
+/** Freezes a JSON value and everything in it (claims are shared by every request with the token). */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
+}
+
 /** Validates a JWT access token; throws {@link CertboundError} on any failure. */
 export async function validateJwt(
   token: string,
@@ -115,29 +174,24 @@ export async function validateJwt(
   let payload: JWTPayload;
   let typ: unknown;
   try {
-    const result = await jwtVerify(token, keys, {
-      algorithms: rules.algorithms,
-      issuer: rules.issuer,
-      audience: rules.audience,
-      clockTolerance: rules.clockToleranceSeconds,
-      requiredClaims: [...rules.requiredClaims],
-    });
+    const result = await verifyWithCandidates(token, keys, rules.verifyOptions);
     payload = result.payload;
     typ = result.protectedHeader.typ;
-  } catch (cause) {
-    if (cause instanceof CertboundError) throw cause;
-    throw new InvalidTokenError(joseErrorCode(cause), { cause });
+  } catch (error) {
+    if (error instanceof CertboundError) throw error;
+    throw new InvalidTokenError(joseErrorCode(error), { cause: safeCause(error) });
   }
   if (typeof typ !== 'string' || !rules.acceptedTyp.includes(normalizeTyp(typ))) {
     throw new InvalidTokenError('token_type_invalid');
   }
+  // jose checks presence too; own properties only, whatever its version does.
   for (const claim of rules.requiredClaims) {
     if (!Object.hasOwn(payload, claim)) throw new InvalidTokenError('token_claims_missing');
   }
   const times = readTimes(payload);
   return {
     format: 'jwt',
-    claims: Object.freeze(payload),
+    claims: deepFreeze(payload),
     subject: optionalString(payload, 'sub'),
     clientId: optionalString(payload, 'client_id'),
     scopes: readScopes(payload),

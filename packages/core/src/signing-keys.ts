@@ -2,14 +2,21 @@
  * Where token signature keys come from: a local JWK Set, the issuer's `jwks_uri` (configured or
  * discovered), or a shared secret for HS* when explicitly configured. Keys are looked up by the
  * header's `kid`/`alg` only; `jku`, `x5u`, `jwk` and `x5c` in a token header are never used
- * (RFC 8725 §3.10). Failure to fetch keys is a 503; a key that does not exist is the token's fault.
+ * (RFC 8725 §3.10).
+ *
+ * Failure to fetch keys is a 503, never a 401: while the JWK Set cannot be fetched, the keys last
+ * fetched keep verifying for {@link JWKS_STALE_IF_ERROR_SECONDS}; and a token naming a key we do
+ * not have, issued after our last fetch, gets a 503 while the refetch cooldown runs (the issuer
+ * may just have rotated keys). Several keys matching one header are all tried (a rotation).
  */
 import {
   type CryptoKey,
   createLocalJWKSet,
   createRemoteJWKSet,
   customFetch,
+  decodeJwt,
   errors,
+  type FlattenedJWSInput,
   type JSONWebKeySet,
   type JWSHeaderParameters,
 } from 'jose';
@@ -20,24 +27,46 @@ import type { HttpClient } from './http-client.js';
 export const DEFAULT_JWKS_COOLDOWN_SECONDS = 30;
 /** Seconds a fetched JWKS is used before it is fetched again. */
 export const DEFAULT_JWKS_MAX_AGE_SECONDS = 600;
+/** Seconds the last fetched JWKS keeps verifying while it cannot be fetched again. */
+export const JWKS_STALE_IF_ERROR_SECONDS = 3600;
 
-export type KeyResolver = (header: JWSHeaderParameters) => Promise<CryptoKey | Uint8Array>;
+export type KeyResolver = (
+  header: JWSHeaderParameters,
+  token?: FlattenedJWSInput,
+) => Promise<CryptoKey | Uint8Array>;
+
+type LocalResolver = ReturnType<typeof createLocalJWKSet>;
+
+/** Runs a JWK Set lookup: an unknown key is the token's fault; several candidates go to the caller. */
+async function lookUp(resolve: LocalResolver, header: JWSHeaderParameters, token?: FlattenedJWSInput) {
+  try {
+    return await resolve(header, token);
+  } catch (cause) {
+    if (cause instanceof errors.JWKSNoMatchingKey)
+      throw new InvalidTokenError('token_signature_invalid', { cause });
+    throw cause;
+  }
+}
 
 /** A resolver over a fixed JWK Set. */
 export function localKeys(jwks: JSONWebKeySet): KeyResolver {
   const resolve = createLocalJWKSet(jwks);
-  return async (header) => {
-    try {
-      return await resolve(header);
-    } catch (cause) {
-      throw new InvalidTokenError('token_signature_invalid', { cause });
-    }
-  };
+  return (header, token) => lookUp(resolve, header, token);
 }
 
 /** A resolver for a shared secret (HS*), used only when configured explicitly. */
 export function secretKey(secret: Uint8Array): KeyResolver {
   return async () => secret;
+}
+
+/** The token's `iat`, unverified (only used to choose between 401 and 503). */
+function issuedAt(token: FlattenedJWSInput | undefined): number | undefined {
+  try {
+    const iat = token && decodeJwt(`${token.protected}.${token.payload}.`).iat;
+    return typeof iat === 'number' ? iat : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -46,8 +75,12 @@ export function secretKey(secret: Uint8Array): KeyResolver {
  */
 export function remoteKeys(jwksUri: () => Promise<string>, http: HttpClient, timeoutMs: number): KeyResolver {
   let remote: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
+  let fetchedAt = 0;
+  let stale: { fetchedAt: number; resolve: LocalResolver } | undefined;
+
   const fetchThroughAgent = async (url: string, init: { headers: Headers }): Promise<Response> => {
     const response = await http.send(url, { headers: Object.fromEntries(init.headers), timeoutMs });
+    if (response.status === 200) fetchedAt = Date.now();
     return new Response(new Uint8Array(response.body), { status: response.status });
   };
   const resolver = () =>
@@ -64,13 +97,38 @@ export function remoteKeys(jwksUri: () => Promise<string>, http: HttpClient, tim
         throw cause;
       },
     ));
-  return async (header) => {
+
+  /** The keys last fetched, while they are recent enough to stand in during an outage. */
+  const staleKeys = (set: ReturnType<typeof createRemoteJWKSet> | undefined): LocalResolver | undefined => {
+    if (set === undefined || Date.now() - fetchedAt > JWKS_STALE_IF_ERROR_SECONDS * 1000) return undefined;
+    if (stale?.fetchedAt !== fetchedAt) {
+      const jwks = set.jwks();
+      if (jwks === undefined) return undefined;
+      stale = { fetchedAt, resolve: createLocalJWKSet(jwks) };
+    }
+    return stale.resolve;
+  };
+
+  return async (header, token) => {
+    let set: ReturnType<typeof createRemoteJWKSet> | undefined;
     try {
-      return await (await resolver())(header);
+      set = await resolver();
+      return await set(header, token);
     } catch (cause) {
-      if (cause instanceof errors.JWKSNoMatchingKey || cause instanceof errors.JWKSMultipleMatchingKeys) {
+      if (cause instanceof errors.JWKSNoMatchingKey) {
+        const iat = issuedAt(token);
+        if (set?.coolingDown && iat !== undefined && iat * 1000 >= fetchedAt - 1000) {
+          const retryAfterSeconds = Math.max(
+            1,
+            Math.ceil((fetchedAt + DEFAULT_JWKS_COOLDOWN_SECONDS * 1000 - Date.now()) / 1000),
+          );
+          throw new ServiceUnavailableError({ cause, retryAfterSeconds });
+        }
         throw new InvalidTokenError('token_signature_invalid', { cause });
       }
+      if (cause instanceof errors.JWKSMultipleMatchingKeys) throw cause;
+      const fallback = staleKeys(set);
+      if (fallback !== undefined) return lookUp(fallback, header, token);
       if (cause instanceof ServiceUnavailableError) throw cause;
       throw new ServiceUnavailableError({ cause });
     }

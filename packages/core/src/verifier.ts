@@ -22,7 +22,7 @@ import { HttpClient } from './http-client.js';
 import { IntrospectionClient, validateIntrospection } from './introspection.js';
 import { IntrospectionCache } from './introspection-cache.js';
 import { isMtlsMethod, type NormalizedIntrospection } from './introspection-options.js';
-import { isJwtShaped, type JwtRules, validateJwt } from './jwt.js';
+import { isJwtShaped, type JwtRules, jwtRules, validateJwt } from './jwt.js';
 import { type CertboundOptions, type NormalizedOptions, normalizeOptions } from './options.js';
 import { type KeyResolver, localKeys, remoteKeys, secretKey } from './signing-keys.js';
 import { type CertificateInput, certificateBytes } from './thumbprint.js';
@@ -81,14 +81,7 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
         : remoteKeys(() => this.#jwksUri(), this.#http, o.timeoutMs);
     this.#cache = new TokenCache(o.tokenCache);
     this.#introspection = o.introspection && this.#introspectionCache(o, o.introspection);
-    this.#rules = {
-      issuer: o.issuer,
-      audience: o.audience,
-      algorithms: o.algorithms,
-      acceptedTyp: o.acceptedTyp,
-      requiredClaims: o.requiredClaims,
-      clockToleranceSeconds: o.clockToleranceSeconds,
-    };
+    this.#rules = jwtRules(o);
   }
 
   async authenticate(req: NodeRequest, context?: AuthenticateContext): Promise<AuthInfo<Claims>> {

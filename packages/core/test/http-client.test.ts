@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createTestPki, type TestPki } from '@certbound/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceUnavailableError } from '../src/errors.js';
-import { HttpClient, MAX_RESPONSE_BYTES } from '../src/http-client.js';
+import { HttpClient, jsonObjectOf, MAX_RESPONSE_BYTES } from '../src/http-client.js';
 
 let pki: TestPki;
 let url: string;
@@ -52,7 +52,7 @@ describe('HttpClient', () => {
     const client = await pki.issueClient({ subject: 'CN=resource-server' });
     const http = new HttpClient({ ca: pki.ca.cert, cert: client.cert, key: client.key });
     try {
-      expect(await http.getJson(`${url}/ok`, 2000)).toEqual({ a: 1 });
+      expect(jsonObjectOf(await http.send(`${url}/ok`, { timeoutMs: 2000 }), 'test')).toEqual({ a: 1 });
       expect(clientCertificates.at(-1)).toBeDefined();
     } finally {
       await http.close();
@@ -67,7 +67,9 @@ describe('HttpClient', () => {
   ])('answers %s with a 503 error', async (_name, path) => {
     const http = new HttpClient({ ca: pki.ca.cert });
     try {
-      await expect(http.getJson(`${url}${path}`, 2000)).rejects.toThrow(ServiceUnavailableError);
+      await expect(
+        http.send(`${url}${path}`, { timeoutMs: 2000 }).then((r) => jsonObjectOf(r, 'test')),
+      ).rejects.toThrow(ServiceUnavailableError);
     } finally {
       await http.close();
     }

@@ -2,7 +2,7 @@ import { createTestIssuer, type TestIssuer } from '@certbound/testing';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertboundError } from '../src/errors.js';
-import { type JwtRules, normalizeTyp, readScopes, validateJwt } from '../src/jwt.js';
+import { type JwtRules, jwtRules, normalizeTyp, readScopes, validateJwt } from '../src/jwt.js';
 import { localKeys, secretKey } from '../src/signing-keys.js';
 
 let issuer: TestIssuer;
@@ -10,15 +10,20 @@ let rules: JwtRules;
 
 beforeAll(async () => {
   issuer = await createTestIssuer();
-  rules = {
+  rules = rulesWith({});
+});
+
+function rulesWith(overrides: Partial<Parameters<typeof jwtRules>[0]>): JwtRules {
+  return jwtRules({
     issuer: issuer.issuer,
     audience: [issuer.audience],
     algorithms: ['ES256', 'RS256', 'PS256', 'EdDSA'],
     acceptedTyp: ['at+jwt'],
     requiredClaims: ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'],
     clockToleranceSeconds: 5,
-  };
-});
+    ...overrides,
+  });
+}
 
 afterAll(() => issuer.close());
 
@@ -76,7 +81,7 @@ describe('validateJwt', () => {
     const token = await issuer.mintAccessToken({ header: { typ: 'JWT' } });
     expect(await codeOf(validateJwt(token, localKeys(issuer.jwks), rules))).toBe('token_type_invalid');
     expect(
-      await codeOf(validateJwt(token, localKeys(issuer.jwks), { ...rules, acceptedTyp: ['at+jwt', 'jwt'] })),
+      await codeOf(validateJwt(token, localKeys(issuer.jwks), rulesWith({ acceptedTyp: ['at+jwt', 'jwt'] }))),
     ).toBe('accepted');
   });
 
@@ -84,7 +89,7 @@ describe('validateJwt', () => {
     const token = await issuer.mintAccessToken({ claims: { jti: undefined, acr: undefined } });
     expect(await codeOf(validateJwt(token, localKeys(issuer.jwks), rules))).toBe('token_claims_missing');
     expect(
-      await codeOf(validateJwt(token, localKeys(issuer.jwks), { ...rules, requiredClaims: ['iss'] })),
+      await codeOf(validateJwt(token, localKeys(issuer.jwks), rulesWith({ requiredClaims: ['iss'] }))),
     ).toBe('accepted');
     expect(
       await codeOf(
@@ -110,7 +115,7 @@ describe('validateJwt', () => {
     })
       .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
       .sign(secret);
-    const hsRules = { ...rules, algorithms: ['HS256'] };
+    const hsRules = rulesWith({ algorithms: ['HS256'] });
     expect(await codeOf(validateJwt(token, secretKey(secret), hsRules))).toBe('accepted');
     expect(
       await codeOf(validateJwt(token, secretKey(new TextEncoder().encode('t'.repeat(32))), hsRules)),

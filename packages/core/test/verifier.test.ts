@@ -16,6 +16,7 @@ import {
   type TestIssuer,
 } from '@certbound/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { eventually } from './support/eventually.js';
 
 let issuer: TestIssuer;
 let clientA: TestCertificate;
@@ -149,7 +150,9 @@ describe('when the authorization server misbehaves', () => {
       });
       expect(error.headers).toEqual({ 'retry-after': '5' });
       issuer.outage('none');
-      const auth = await verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der });
+      const auth = await eventually(() =>
+        verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
+      );
       expect(auth.bound).toBe(true);
     },
   );
@@ -165,13 +168,58 @@ describe('when the authorization server misbehaves', () => {
       );
       expect(error).toMatchObject({ status: 503, code: 'authorization_server_unavailable' });
       issuer.outage('none');
-      await expect(
+      const auth = await eventually(() =>
         verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
-      ).resolves.toMatchObject({
-        bound: true,
-      });
+      );
+      expect(auth.bound).toBe(true);
     },
   );
+
+  it('fails fast during an outage instead of calling the issuer on every request', async () => {
+    const verifier = verifierFor();
+    const token = await issuer.mintAccessToken({ certificate: clientA });
+    issuer.outage('error');
+    const before = issuer.counters.discovery;
+    for (let i = 0; i < 20; i++) {
+      const error = await failure(
+        verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
+      );
+      expect(error.status).toBe(503);
+    }
+    // One attempt at each well-known location, then the hold-down answers.
+    expect(issuer.counters.discovery - before).toBe(2);
+  });
+
+  it('keeps verifying with the keys it has while the JWK Set cannot be refreshed', async () => {
+    const verifier = verifierFor({ jwksUri: issuer.jwksUri });
+    const token = await issuer.mintAccessToken({ certificate: clientA, expiresIn: 3600 });
+    await verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der });
+    issuer.outage('down');
+    // Past the JWK Set's 10-minute max age: a refresh is due and fails.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 11 * 60_000 });
+    const fresh = await issuer.mintAccessToken({ certificate: clientA, expiresIn: 3600 });
+    await expect(
+      verifier.verify({ authorization: `Bearer ${fresh}`, certificate: clientA.der }),
+    ).resolves.toMatchObject({ bound: true });
+  });
+
+  it('tries every key that matches a header without kid (a rotation)', async () => {
+    const rotating = await createTestIssuer({ pki: issuer.pki, algorithms: ['ES256', 'ES256'] });
+    const verifier = verifierFor({
+      issuer: rotating.issuer,
+      audience: rotating.audience,
+      jwksUri: rotating.jwksUri,
+      tls: { ca: rotating.ca },
+    });
+    try {
+      const token = await rotating.mintAccessToken({ certificate: clientA, header: { kid: undefined } });
+      await expect(
+        verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
+      ).resolves.toMatchObject({ bound: true });
+    } finally {
+      await rotating.close();
+    }
+  });
 
   it('answers 503 when the discovered metadata names another issuer', async () => {
     const verifier = verifierFor({ issuer: `${issuer.issuer}/tenant` });
@@ -187,13 +235,33 @@ describe('when the authorization server misbehaves', () => {
     const good = await issuer.mintAccessToken({ certificate: clientA });
     await verifier.verify({ authorization: `Bearer ${good}`, certificate: clientA.der });
     const before = issuer.counters.jwks;
+    const issuedBefore = Math.floor(Date.now() / 1000) - 60;
     for (let i = 0; i < 5; i++) {
-      const token = await issuer.mintAccessToken({ certificate: clientA, header: { kid: `unknown-${i}` } });
+      const token = await issuer.mintAccessToken({
+        certificate: clientA,
+        header: { kid: `unknown-${i}` },
+        claims: { iat: issuedBefore },
+      });
       const error = await failure(
         verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
       );
       expect(error.code).toBe('token_signature_invalid');
     }
+    expect(issuer.counters.jwks).toBe(before);
+  });
+
+  it('answers 503 (not 401) for an unknown kid issued after the last fetch, during the cooldown', async () => {
+    const verifier = verifierFor({ jwksUri: issuer.jwksUri });
+    const good = await issuer.mintAccessToken({ certificate: clientA });
+    await verifier.verify({ authorization: `Bearer ${good}`, certificate: clientA.der });
+    const before = issuer.counters.jwks;
+    const rotated = await issuer.mintAccessToken({ certificate: clientA, header: { kid: 'just-rotated' } });
+    const error = await failure(
+      verifier.verify({ authorization: `Bearer ${rotated}`, certificate: clientA.der }),
+    );
+    expect(error).toMatchObject({ status: 503, code: 'authorization_server_unavailable' });
+    expect(Number(error.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(error.headers['retry-after'])).toBeLessThanOrEqual(30);
     expect(issuer.counters.jwks).toBe(before);
   });
 });

@@ -164,7 +164,9 @@ describe('@certbound/express', () => {
       res.status(503).json({ timeout: true });
       next();
     });
-    api.use(certbound({ issuer: slowIssuer.issuer, audience: slowIssuer.audience, tls: { ca: slowIssuer.ca } }));
+    api.use(
+      certbound({ issuer: slowIssuer.issuer, audience: slowIssuer.audience, tls: { ca: slowIssuer.ca } }),
+    );
     api.get('/me', (_req, res) => {
       res.json({ reached: true });
     });
