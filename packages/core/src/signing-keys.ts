@@ -5,16 +5,15 @@
  * (RFC 8725 §3.10).
  *
  * Failure to fetch keys is a 503, never a 401: while the JWK Set cannot be fetched, the keys last
- * fetched keep verifying for {@link JWKS_STALE_IF_ERROR_SECONDS}; and a token naming a key we do
- * not have, issued after our last fetch, gets a 503 while the refetch cooldown runs (the issuer
- * may just have rotated keys). Several keys matching one header are all tried (a rotation).
+ * fetched keep verifying for {@link JWKS_STALE_IF_ERROR_SECONDS}. A token naming a key we do not
+ * have is a 401 (jose refetches for an unknown `kid` at most once per cooldown). Several keys
+ * matching one header are all tried (a rotation).
  */
 import {
   type CryptoKey,
   createLocalJWKSet,
   createRemoteJWKSet,
   customFetch,
-  decodeJwt,
   errors,
   type FlattenedJWSInput,
   type JSONWebKeySet,
@@ -57,16 +56,6 @@ export function localKeys(jwks: JSONWebKeySet): KeyResolver {
 /** A resolver for a shared secret (HS*), used only when configured explicitly. */
 export function secretKey(secret: Uint8Array): KeyResolver {
   return async () => secret;
-}
-
-/** The token's `iat`, unverified (only used to choose between 401 and 503). */
-function issuedAt(token: FlattenedJWSInput | undefined): number | undefined {
-  try {
-    const iat = token && decodeJwt(`${token.protected}.${token.payload}.`).iat;
-    return typeof iat === 'number' ? iat : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -115,17 +104,10 @@ export function remoteKeys(jwksUri: () => Promise<string>, http: HttpClient, tim
       set = await resolver();
       return await set(header, token);
     } catch (cause) {
-      if (cause instanceof errors.JWKSNoMatchingKey) {
-        const iat = issuedAt(token);
-        if (set?.coolingDown && iat !== undefined && iat * 1000 >= fetchedAt - 1000) {
-          const retryAfterSeconds = Math.max(
-            1,
-            Math.ceil((fetchedAt + DEFAULT_JWKS_COOLDOWN_SECONDS * 1000 - Date.now()) / 1000),
-          );
-          throw new ServiceUnavailableError({ cause, retryAfterSeconds });
-        }
+      // An unknown key is the token's fault (401); jose refetches for it once the cooldown is over,
+      // so an issuer that publishes keys before signing with them (as it should) is never refused.
+      if (cause instanceof errors.JWKSNoMatchingKey)
         throw new InvalidTokenError('token_signature_invalid', { cause });
-      }
       if (cause instanceof errors.JWKSMultipleMatchingKeys) throw cause;
       const fallback = staleKeys(set);
       if (fallback !== undefined) return lookUp(fallback, header, token);

@@ -235,33 +235,13 @@ describe('when the authorization server misbehaves', () => {
     const good = await issuer.mintAccessToken({ certificate: clientA });
     await verifier.verify({ authorization: `Bearer ${good}`, certificate: clientA.der });
     const before = issuer.counters.jwks;
-    const issuedBefore = Math.floor(Date.now() / 1000) - 60;
     for (let i = 0; i < 5; i++) {
-      const token = await issuer.mintAccessToken({
-        certificate: clientA,
-        header: { kid: `unknown-${i}` },
-        claims: { iat: issuedBefore },
-      });
+      const token = await issuer.mintAccessToken({ certificate: clientA, header: { kid: `unknown-${i}` } });
       const error = await failure(
         verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
       );
       expect(error.code).toBe('token_signature_invalid');
     }
-    expect(issuer.counters.jwks).toBe(before);
-  });
-
-  it('answers 503 (not 401) for an unknown kid issued after the last fetch, during the cooldown', async () => {
-    const verifier = verifierFor({ jwksUri: issuer.jwksUri });
-    const good = await issuer.mintAccessToken({ certificate: clientA });
-    await verifier.verify({ authorization: `Bearer ${good}`, certificate: clientA.der });
-    const before = issuer.counters.jwks;
-    const rotated = await issuer.mintAccessToken({ certificate: clientA, header: { kid: 'just-rotated' } });
-    const error = await failure(
-      verifier.verify({ authorization: `Bearer ${rotated}`, certificate: clientA.der }),
-    );
-    expect(error).toMatchObject({ status: 503, code: 'authorization_server_unavailable' });
-    expect(Number(error.headers['retry-after'])).toBeGreaterThan(0);
-    expect(Number(error.headers['retry-after'])).toBeLessThanOrEqual(30);
     expect(issuer.counters.jwks).toBe(before);
   });
 });
