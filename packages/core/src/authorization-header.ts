@@ -7,14 +7,7 @@ import { INVALID_REQUEST_DESCRIPTIONS, InvalidRequestError } from './errors.js';
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 /** Longest token accepted before any parsing (bytes); larger is malformed. */
 export const MAX_TOKEN_LENGTH = 16_384;
-
-/** What a request carries: the `Authorization` field lines and whether another token method was used. */
-export interface RequestCredentials {
-  /** Every `Authorization` field line, in order. Node keeps only the first in `headers`. */
-  authorization: readonly string[];
-  /** An `access_token` in the query string or an already-parsed body. */
-  otherMethod: boolean;
-}
+const FORM_CONTENT_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i;
 
 type RawHeaderRequest = {
   rawHeaders?: readonly string[];
@@ -38,7 +31,11 @@ export function authorizationLines(req: RawHeaderRequest): string[] {
   return lines;
 }
 
-/** Whether the request also carries `access_token` in its query string or parsed body. */
+/**
+ * Whether the request also carries `access_token` in its query string (RFC 6750 §2.3) or in a
+ * form-encoded body already parsed by a body parser mounted before certbound (§2.2; a JSON body's
+ * `access_token` member is application data, not a token method).
+ */
 export function hasOtherTokenMethod(req: RawHeaderRequest, body: unknown = req.body): boolean {
   const url = req.url;
   const start = url === undefined ? -1 : url.indexOf('?');
@@ -52,7 +49,9 @@ export function hasOtherTokenMethod(req: RawHeaderRequest, body: unknown = req.b
       return true;
     }
   }
-  return typeof body === 'object' && body !== null && Object.hasOwn(body, 'access_token');
+  if (typeof body !== 'object' || body === null || !Object.hasOwn(body, 'access_token')) return false;
+  const contentType = req.headers?.['content-type'];
+  return typeof contentType === 'string' && FORM_CONTENT_TYPE.test(contentType);
 }
 
 /**
@@ -67,7 +66,8 @@ export function hasOtherTokenMethod(req: RawHeaderRequest, body: unknown = req.b
 export function bearerToken(lines: readonly string[]): string | undefined {
   if (lines.length === 0) return undefined;
   if (lines.length > 1) throw new InvalidRequestError(INVALID_REQUEST_DESCRIPTIONS.duplicate);
-  const value = lines[0]!;
+  const value = lines[0];
+  if (typeof value !== 'string') throw new InvalidRequestError();
   if (value.length < 6 || value.slice(0, 6).toLowerCase() !== 'bearer') return undefined;
   if (value.length === 6) throw new InvalidRequestError();
   if (value.charCodeAt(6) !== 0x20) {

@@ -69,6 +69,8 @@ export interface CertboundErrorOptions {
   scopes?: readonly string[];
   /** The underlying error, for logs. Never shown to clients. */
   cause?: unknown;
+  /** `Retry-After` of a 503, seconds. */
+  retryAfterSeconds?: number;
 }
 
 /**
@@ -91,6 +93,8 @@ export class CertboundError extends Error {
   readonly description: string;
   /** Scopes required, for `insufficient_scope`. */
   readonly scopes: readonly string[] | undefined;
+  /** Seconds clients should wait, on 503. */
+  readonly retryAfterSeconds: number | undefined;
   /** The description is safe to send to clients. */
   readonly expose = true;
   /** Response headers: `WWW-Authenticate`, and `Retry-After` on 503. */
@@ -110,14 +114,18 @@ export class CertboundError extends Error {
     this.code = code;
     this.description = description;
     this.scopes = options.scopes;
+    this.retryAfterSeconds =
+      status === 503 ? (options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS) : undefined;
     this.headers = this.challengeHeaders({});
   }
 
   /**
    * The response headers for this error under the given challenge parameters (`realm`,
-   * `resource_metadata`). Called by the verifier; rarely needed directly.
+   * `resource_metadata`): `WWW-Authenticate` (RFC 6750 §3), or only `Retry-After` on 503 — an
+   * unavailable authorization server is not the token's fault.
    */
   challengeHeaders(params: ChallengeParams): Record<string, string> {
+    if (this.retryAfterSeconds !== undefined) return { 'retry-after': String(this.retryAfterSeconds) };
     return {
       'www-authenticate': bearerChallenge(
         params,
@@ -174,15 +182,8 @@ export class InsufficientScopeError extends CertboundError {
  */
 export class ServiceUnavailableError extends CertboundError {
   override name = 'ServiceUnavailableError';
-  readonly retryAfterSeconds: number;
-  constructor(options: CertboundErrorOptions & { retryAfterSeconds?: number } = {}) {
+  constructor(options: Omit<CertboundErrorOptions, 'scopes'> = {}) {
     super(503, undefined, 'authorization_server_unavailable', options);
-    this.retryAfterSeconds = options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS;
-    this.headers = this.challengeHeaders();
-  }
-
-  override challengeHeaders(): Record<string, string> {
-    return { 'retry-after': String(this.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS) };
   }
 }
 

@@ -64,7 +64,7 @@ export class IntrospectionCache {
     this.#lru = options
       ? new LRUCache({
           max: options.max,
-          ttl: options.maxTtlSeconds * 1000,
+          ttl: Math.ceil(options.maxTtlSeconds * 1000),
           allowStale: false,
           updateAgeOnGet: false,
           perf: WALL_CLOCK,
@@ -96,7 +96,7 @@ export class IntrospectionCache {
     const response = await this.#dependencies.introspect(token);
     const entry: CacheEntry = { response, expiresAt: this.#expiryOf(response) };
     const memo = this.#remember(key, entry);
-    const ttl = memo.expiresAt - Date.now();
+    const ttl = Math.floor(memo.expiresAt - Date.now());
     if (this.#store !== undefined && ttl > 0) {
       this.#store.set(key, { response, expiresAt: memo.expiresAt }, ttl).catch(() => undefined);
     }
@@ -124,7 +124,7 @@ export class IntrospectionCache {
       const negativeUntil = Date.now() + (this.#options ? this.#options.negativeTtlSeconds * 1000 : 0);
       memo = { outcome: error.code as TokenErrorCode, expiresAt: Math.min(entry.expiresAt, negativeUntil) };
     }
-    const ttl = memo.expiresAt - Date.now();
+    const ttl = Math.floor(memo.expiresAt - Date.now());
     if (this.#lru !== undefined && ttl > 0) this.#lru.set(key, memo, { ttl });
     return memo;
   }

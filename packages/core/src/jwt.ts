@@ -13,8 +13,13 @@ import type { ValidatedToken } from './validated-token.js';
 
 /** RFC 9068 §2.2 claims, required by default. */
 export const DEFAULT_REQUIRED_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'] as const;
-/** Asymmetric algorithms accepted by default (RFC 9068 §2.1 requires RS256 support). */
-export const DEFAULT_ALGORITHMS = [
+/**
+ * Algorithms accepted by default (STANDARDS §2.4): asymmetric only, RS256 included as RFC 9068
+ * §2.1 requires. Add others (RS384, ES384, …) with the `algorithms` option.
+ */
+export const DEFAULT_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+/** Every JWS algorithm the `algorithms` option accepts (jose's, minus `none`). */
+export const SUPPORTED_ALGORITHMS = [
   'RS256',
   'RS384',
   'RS512',
@@ -26,6 +31,9 @@ export const DEFAULT_ALGORITHMS = [
   'ES512',
   'EdDSA',
   'Ed25519',
+  'HS256',
+  'HS384',
+  'HS512',
 ] as const;
 /** RFC 9068 §4 step 1. */
 export const DEFAULT_ACCEPTED_TYP = ['at+jwt'] as const;

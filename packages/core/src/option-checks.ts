@@ -17,7 +17,8 @@ export function nonEmptyString(value: unknown, name: string): string {
 /** An https URL (http only on loopback, for development), without a fragment. */
 export function httpsUrl(value: unknown, name: string): string {
   const text = nonEmptyString(value, name);
-  if (!URL.canParse(text)) fail(name, 'an absolute https URL');
+  // WHATWG URL parsing drops tabs and line breaks; the text itself goes into headers, so no spaces or controls.
+  if (!URL.canParse(text) || !/^[\x21-\x7E]+$/.test(text)) fail(name, 'an absolute https URL');
   if (!isAllowedUrl(text)) fail(name, 'an https URL without a fragment (http is allowed only for localhost)');
   return text;
 }
@@ -30,15 +31,23 @@ export function stringList(value: unknown, name: string): string[] {
   return [...list];
 }
 
-export function positiveNumber(value: unknown, name: string, fallback: number, integer = false): number {
+export function positiveNumber(
+  value: unknown,
+  name: string,
+  fallback: number,
+  integer = false,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback;
   if (
     typeof value !== 'number' ||
     !Number.isFinite(value) ||
     value <= 0 ||
+    value > max ||
     (integer && !Number.isInteger(value))
   ) {
-    fail(name, integer ? 'a positive integer' : 'a positive number');
+    const what = integer ? 'a positive integer' : 'a positive number';
+    fail(name, max === Number.MAX_SAFE_INTEGER ? what : `${what} up to ${max}`);
   }
   return value;
 }

@@ -10,7 +10,13 @@ import {
   type NormalizedIntrospection,
   normalizeIntrospection,
 } from './introspection-options.js';
-import { DEFAULT_ACCEPTED_TYP, DEFAULT_ALGORITHMS, DEFAULT_REQUIRED_CLAIMS, normalizeTyp } from './jwt.js';
+import {
+  DEFAULT_ACCEPTED_TYP,
+  DEFAULT_ALGORITHMS,
+  DEFAULT_REQUIRED_CLAIMS,
+  normalizeTyp,
+  SUPPORTED_ALGORITHMS,
+} from './jwt.js';
 import {
   fail,
   httpsUrl,
@@ -31,6 +37,8 @@ import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from './token-time.js';
 export const DEFAULT_TIMEOUT_MS = 5_000;
 /** Largest clock tolerance accepted, seconds (RFC 9068 §4: "no more than a few minutes"). */
 export const MAX_CLOCK_TOLERANCE_SECONDS = 300;
+/** Longest timeout accepted for calls to the authorization server, milliseconds. */
+export const MAX_TIMEOUT_MS = 300_000;
 /** Shortest HMAC secret accepted for HS* algorithms, bytes (RFC 8725 §3.5). */
 export const MIN_SECRET_BYTES = 32;
 
@@ -131,6 +139,14 @@ function algorithmsOf(options: Record<string, unknown>): {
     options.algorithms === undefined ? [...DEFAULT_ALGORITHMS] : stringList(options.algorithms, 'algorithms');
   if (algorithms.some((alg) => alg.toLowerCase() === 'none'))
     fail('algorithms', 'signature algorithms ("none" is never accepted)');
+  for (const alg of algorithms) {
+    if (!(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg)) {
+      fail(
+        'algorithms',
+        `JWS algorithms among ${SUPPORTED_ALGORITHMS.join(', ')} (got ${JSON.stringify(alg)})`,
+      );
+    }
+  }
   const symmetric = algorithms.filter((alg) => /^HS(256|384|512)$/.test(alg));
   if (symmetric.length === 0) {
     if (options.secret !== undefined) fail('secret', 'used only with HS256, HS384 or HS512 "algorithms"');
@@ -232,7 +248,7 @@ export function normalizeOptions(input: unknown): NormalizedOptions {
           options.requiredClaims.every((c) => typeof c === 'string' && c !== '')
         ? [...(options.requiredClaims as string[])]
         : fail('requiredClaims', 'an array of claim names');
-  const timeoutMs = positiveNumber(options.timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT_MS, true);
+  const timeoutMs = positiveNumber(options.timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT_MS, true, MAX_TIMEOUT_MS);
   const tls = tlsOf(options.tls);
   if (tokenFormat === 'opaque' && options.introspection === undefined) {
     fail('introspection', 'configured with tokenFormat "opaque"');

@@ -32,7 +32,7 @@ export class TokenCache {
   readonly #inFlight = new SingleFlight<ValidatedToken>();
 
   constructor(options: TokenCacheOptions | false) {
-    this.#maxTtlMs = options ? options.maxTtlSeconds * 1000 : 0;
+    this.#maxTtlMs = options ? Math.ceil(options.maxTtlSeconds * 1000) : 0;
     this.#lru =
       options && options.max > 0 && this.#maxTtlMs > 0
         ? new LRUCache({

@@ -134,7 +134,8 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
         claims: validated.claims as Claims,
         subject: validated.subject,
         clientId: validated.clientId,
-        scopes: validated.scopes as string[],
+        // A copy per request: handlers may sort or extend it; the cached one stays frozen.
+        scopes: [...validated.scopes],
         expiresAt: exp === undefined ? undefined : new Date(exp * 1000),
         thumbprint: certificate?.thumbprint,
         bound,

@@ -34,6 +34,10 @@ describe('bearerToken', () => {
     expect(() => bearerToken([header])).toThrow(InvalidRequestError);
   });
 
+  it('rejects a non-string value (verify() misuse) with invalid_request', () => {
+    expect(() => bearerToken([42 as unknown as string])).toThrow(InvalidRequestError);
+  });
+
   it('rejects two Authorization lines', () => {
     expect(() => bearerToken(['Bearer a', 'Bearer b'])).toThrow(/must appear once/);
   });
@@ -55,13 +59,17 @@ describe('hasOtherTokenMethod', () => {
   it('sees access_token in the query string or a parsed body', () => {
     expect(hasOtherTokenMethod({ url: '/x?access_token=abc' })).toBe(true);
     expect(hasOtherTokenMethod({ url: '/x?a=1&access_token=' })).toBe(true);
-    expect(hasOtherTokenMethod({ url: '/x', body: { access_token: 'abc' } })).toBe(true);
+    const form = { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' };
+    expect(hasOtherTokenMethod({ url: '/x', headers: form, body: { access_token: 'abc' } })).toBe(true);
   });
 
   it('ignores look-alikes', () => {
     expect(hasOtherTokenMethod({ url: '/access_token?x=1' })).toBe(false);
     expect(hasOtherTokenMethod({ url: '/x?my_access_token=1' })).toBe(false);
     expect(hasOtherTokenMethod({ url: '/x', body: 'access_token=abc' })).toBe(false);
+    // A JSON body's access_token member is application data (RFC 6750 §2.2 is form-encoded only).
+    const json = { 'content-type': 'application/json' };
+    expect(hasOtherTokenMethod({ url: '/x', headers: json, body: { access_token: 'abc' } })).toBe(false);
   });
 });
 

@@ -56,6 +56,12 @@ describe('option validation at start-up', () => {
     [{ ...base, tokenCache: { max: 1.5 } }, '"tokenCache.max" must be a positive integer'],
     [{ ...base, requiredClaims: 'sub' }, '"requiredClaims" must be an array of claim names'],
     [{ ...base, clockTolerance: 5 }, 'Invalid certbound option: unknown option "clockTolerance"'],
+    [{ ...base, algorithms: ['rs256'] }, '"algorithms" must be JWS algorithms among RS256'],
+    [
+      { ...base, resourceMetadata: 'https://api.example.com/x\r\nSet-Cookie: a=b' },
+      '"resourceMetadata" must be an absolute https URL',
+    ],
+    [{ ...base, timeoutMs: 2 ** 31 }, '"timeoutMs" must be a positive integer up to 300000'],
   ])('rejects %j: %s', (options, message) => {
     expect(() => createVerifier(options as never)).toThrow(TypeError);
     expect(() => createVerifier(options as never)).toThrow(message);
@@ -74,7 +80,7 @@ describe('option validation at start-up', () => {
       timeoutMs: 5000,
       tokenCache: { max: 10_000, maxTtlSeconds: 300 },
     });
-    expect(o.algorithms).toContain('RS256');
+    expect(o.algorithms).toEqual(['RS256', 'PS256', 'ES256', 'EdDSA']);
     expect(o.algorithms.some((a) => a.startsWith('HS'))).toBe(false);
   });
 

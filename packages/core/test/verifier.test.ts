@@ -102,6 +102,31 @@ describe('verifier.verify', () => {
     expect(auth.claims.iss).toBe(issuer.issuer);
   });
 
+  it('never accepts a token without exp, even when requiredClaims leaves it out', async () => {
+    const verifier = verifierFor({ requiredClaims: ['iss'] });
+    const token = await issuer.mintAccessToken({ certificate: clientA, claims: { exp: undefined } });
+    const error = await failure(
+      verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
+    );
+    expect(error.code).toBe('token_claims_missing');
+  });
+
+  it('gives each request its own scopes array and deeply frozen shared claims', async () => {
+    const verifier = verifierFor();
+    const token = await issuer.mintAccessToken({
+      certificate: clientA,
+      scope: 'b a',
+      claims: { roles: ['user'] },
+    });
+    const first = await verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der });
+    first.scopes.sort();
+    first.scopes.push('admin');
+    expect(() => (first.claims.roles as string[]).push('admin')).toThrow(TypeError);
+    const second = await verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der });
+    expect(second.scopes).toEqual(['b', 'a']);
+    expect(second.claims.roles).toEqual(['user']);
+  });
+
   it('rejects duplicate Authorization values given as an array', async () => {
     const verifier = verifierFor();
     const error = await failure(verifier.verify({ authorization: ['Bearer a', 'Bearer b'] }));

@@ -52,9 +52,16 @@ function connectionOf(req: TlsRequest): { key: object; socket: PeerSocket } | un
  * (RFC 8705 §6.2): binding is proof of possession, not PKI trust.
  */
 export function certificateFromTls(req: TlsRequest): PresentedCertificate | undefined {
-  const connection = connectionOf(req);
-  if (connection === undefined) return undefined;
-  const { key, socket } = connection;
+  try {
+    const connection = connectionOf(req);
+    return connection === undefined ? undefined : peerCertificate(connection.key, connection.socket);
+  } catch {
+    // A destroyed socket (or an HTTP/2 socket proxy whose session is gone) has no certificate.
+    return undefined;
+  }
+}
+
+function peerCertificate(key: object, socket: PeerSocket): PresentedCertificate | undefined {
   if (typeof socket.getPeerX509Certificate !== 'function') return undefined;
   const cached = memo.get(key);
   if (cached !== undefined) {
@@ -63,16 +70,9 @@ export function certificateFromTls(req: TlsRequest): PresentedCertificate | unde
     if (cached.finished === undefined) return cached.certificate;
     if (cached.finished.equals(socket.getFinished?.() ?? EMPTY)) return cached.certificate;
   }
-  let peer: X509Certificate | undefined;
-  let finished: Buffer | undefined;
-  let tls13: boolean;
-  try {
-    tls13 = socket.getProtocol?.() === 'TLSv1.3';
-    finished = tls13 ? undefined : socket.getFinished?.();
-    peer = socket.getPeerX509Certificate();
-  } catch {
-    return undefined;
-  }
+  const tls13 = socket.getProtocol?.() === 'TLSv1.3';
+  const finished = tls13 ? undefined : socket.getFinished?.();
+  const peer = socket.getPeerX509Certificate();
   const certificate = peer === undefined ? undefined : presentedCertificate(peer.raw);
   if (tls13 || finished !== undefined) memo.set(key, { finished, certificate });
   return certificate;
