@@ -128,8 +128,9 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
-  } catch (cause) {
-    throw new ServiceUnavailableError({ cause });
+  } catch {
+    // Not the SyntaxError itself: its message quotes the body, which could echo a token.
+    throw new ServiceUnavailableError({ cause: new Error('the response is not valid JSON') });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ServiceUnavailableError({ cause: new Error('expected a JSON object') });
