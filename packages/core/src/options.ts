@@ -4,6 +4,8 @@
  */
 import type { JSONWebKeySet } from 'jose';
 import type { BindingMode } from './binding.js';
+import { DEFAULT_HEADER_NAMES, HEADER_FORMATS, type HeaderFormat } from './client-certificate/decoders.js';
+import { trustedProxyMatcher } from './client-certificate/trusted-proxies.js';
 import type { OutboundTlsOptions } from './http-client.js';
 import {
   type IntrospectionOptions,
@@ -42,8 +44,31 @@ export const MAX_TIMEOUT_MS = 300_000;
 /** Shortest HMAC secret accepted for HS* algorithms, bytes (RFC 8725 §3.5). */
 export const MIN_SECRET_BYTES = 32;
 
-/** Where the client certificate comes from. */
-export type CertificateSourceOptions = { from: 'tls' };
+/** Where the client certificate comes from: the TLS socket, or a header set by a trusted proxy. */
+export type CertificateSourceOptions =
+  | { from: 'tls' }
+  | {
+      from: 'header';
+      /** How the proxy encodes the certificate. */
+      format: HeaderFormat;
+      /** The header name. Default: the format's usual one (see the docs). */
+      header?: string;
+      /** Addresses or CIDR ranges of the immediate peers allowed to set the header. Required. */
+      trustedProxies: string[];
+      /** `xfcc` only: take the element appended by the n-th trusted hop from the end. */
+      trustedAppendingHops?: number;
+    };
+
+/** The certificate source with defaults applied. */
+export type NormalizedCertificateSource =
+  | { from: 'tls' }
+  | {
+      from: 'header';
+      format: HeaderFormat;
+      header: string;
+      trustedProxies: string[];
+      trustedAppendingHops: number | undefined;
+    };
 
 export interface CertboundOptions {
   /** The authorization server's issuer identifier, compared exactly with `iss`. Required. */
@@ -99,7 +124,7 @@ export interface NormalizedOptions {
   introspection: NormalizedIntrospection | undefined;
   tls: OutboundTlsOptions;
   binding: BindingMode;
-  certificate: CertificateSourceOptions;
+  certificate: NormalizedCertificateSource;
   realm: string | undefined;
   resourceMetadata: string | undefined;
   acceptedTyp: string[];
@@ -183,13 +208,50 @@ function tokenCacheOf(value: unknown): TokenCacheOptions | false {
   };
 }
 
-function certificateOf(value: unknown): CertificateSourceOptions {
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const CERTIFICATE_KEYS = new Set(['from', 'format', 'header', 'trustedProxies', 'trustedAppendingHops']);
+
+function certificateOf(value: unknown): NormalizedCertificateSource {
   if (value === undefined) return { from: 'tls' };
   if (!isRecord(value)) fail('certificate', "an object such as { from: 'tls' }");
-  if (value.from === 'tls') return { from: 'tls' };
-  if (value.from === 'header')
-    fail('certificate.from', '"tls": certificates from proxy headers are not supported yet');
-  return fail('certificate.from', '"tls"');
+  for (const name of Object.keys(value)) {
+    if (!CERTIFICATE_KEYS.has(name))
+      throw new TypeError(`Invalid certbound option: unknown option "certificate.${name}"`);
+  }
+  if (value.from === 'tls') {
+    if (Object.keys(value).length > 1)
+      fail('certificate', "just { from: 'tls' } when the certificate comes from TLS");
+    return { from: 'tls' };
+  }
+  if (value.from !== 'header') fail('certificate.from', '"tls" or "header"');
+  if (value.format === undefined)
+    fail('certificate.format', `one of ${HEADER_FORMATS.map((f) => `"${f}"`).join(', ')}`);
+  const format = oneOf(value.format, 'certificate.format', HEADER_FORMATS, 'rfc9440');
+  const header =
+    value.header === undefined
+      ? DEFAULT_HEADER_NAMES[format]
+      : nonEmptyString(value.header, 'certificate.header');
+  if (!HEADER_NAME.test(header)) fail('certificate.header', 'a header field name');
+  if (!Array.isArray(value.trustedProxies) || value.trustedProxies.length === 0) {
+    fail(
+      'certificate.trustedProxies',
+      'a non-empty array of IP addresses or CIDR ranges (the proxies allowed to set the header)',
+    );
+  }
+  const trustedProxies = value.trustedProxies.map((entry) =>
+    typeof entry === 'string' ? entry : fail('certificate.trustedProxies', 'made of strings'),
+  );
+  trustedProxyMatcher(trustedProxies); // throws for an invalid entry
+  let trustedAppendingHops: number | undefined;
+  if (value.trustedAppendingHops !== undefined) {
+    if (format !== 'xfcc') fail('certificate.trustedAppendingHops', 'used only with format "xfcc"');
+    const hops = value.trustedAppendingHops;
+    if (typeof hops !== 'number' || !Number.isInteger(hops) || hops < 0 || hops > 16) {
+      fail('certificate.trustedAppendingHops', 'an integer from 0 to 16');
+    }
+    trustedAppendingHops = hops;
+  }
+  return { from: 'header', format, header: header.toLowerCase(), trustedProxies, trustedAppendingHops };
 }
 
 function tlsOf(value: unknown): OutboundTlsOptions {

@@ -9,7 +9,7 @@ import { authorizationLines, bearerToken, hasOtherTokenMethod } from './authoriz
 import { checkBinding } from './binding.js';
 import type { ChallengeParams } from './challenge.js';
 import { type PresentedCertificate, presentedCertificate } from './client-certificate/presented.js';
-import { certificateFromTls } from './client-certificate/tls.js';
+import { type CertificateSource, certificateSource } from './client-certificate/source.js';
 import { type AuthorizationServerMetadata, discover } from './discovery.js';
 import {
   CertboundError,
@@ -67,6 +67,7 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
   readonly #cache: TokenCache;
   readonly #rules: JwtRules;
   readonly #introspection: IntrospectionCache | undefined;
+  readonly #certificate: CertificateSource;
   #metadata: Promise<AuthorizationServerMetadata> | undefined;
 
   constructor(options: CertboundOptions) {
@@ -82,6 +83,7 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
     this.#cache = new TokenCache(o.tokenCache);
     this.#introspection = o.introspection && this.#introspectionCache(o, o.introspection);
     this.#rules = jwtRules(o);
+    this.#certificate = certificateSource(o.certificate);
   }
 
   async authenticate(req: NodeRequest, context?: AuthenticateContext): Promise<AuthInfo<Claims>> {
@@ -96,7 +98,7 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
       ) {
         throw new InvalidRequestError(INVALID_REQUEST_DESCRIPTIONS.multipleMethods);
       }
-      return await this.#authorize(token, certificateFromTls(req as object));
+      return await this.#authorize(token, this.#certificate(req));
     } catch (error) {
       throw this.#withChallenge(error);
     }

@@ -1,0 +1,15 @@
+/**
+ * Bare standard base64 of the DER certificate, padded, no armour: HAProxy `%[ssl_c_der,base64]`,
+ * Azure App Service `X-ARR-ClientCert`, ASP.NET Core certificate forwarding (STANDARDS §3.3).
+ */
+import {
+  certificateDer,
+  checkLength,
+  decodeStrictBase64,
+  MAX_SINGLE_CERTIFICATE_HEADER_LENGTH,
+} from './header-encoding.js';
+
+export function decodeBase64Der(value: string): Buffer {
+  checkLength(value, MAX_SINGLE_CERTIFICATE_HEADER_LENGTH);
+  return certificateDer(decodeStrictBase64(value, 'required'));
+}

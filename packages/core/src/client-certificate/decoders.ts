@@ -1,0 +1,69 @@
+/**
+ * The certificate-header formats (DESIGN "Decisions", STANDARDS §3.3/§3.4): each decoder turns one
+ * header value into the leaf certificate's DER, exactly as sent, or throws a
+ * {@link CertificateHeaderError}. Pure functions: trust, repeats and emptiness are the caller's.
+ */
+import { decodeAwsAlb } from './aws-alb.js';
+import { decodeBase64Der } from './base64-der.js';
+import { MAX_CHAIN_HEADER_LENGTH } from './header-encoding.js';
+import { decodePem } from './pem.js';
+import { decodeRfc9440 } from './rfc9440.js';
+import { decodeTraefik } from './traefik.js';
+import { decodeUrlPem } from './url-pem.js';
+import { decodeXfcc } from './xfcc.js';
+
+export type HeaderFormat = 'rfc9440' | 'xfcc' | 'url-pem' | 'aws-alb' | 'traefik' | 'base64-der' | 'pem';
+
+export const HEADER_FORMATS: readonly HeaderFormat[] = Object.freeze([
+  'rfc9440',
+  'xfcc',
+  'url-pem',
+  'aws-alb',
+  'traefik',
+  'base64-der',
+  'pem',
+] as const);
+
+/** DESIGN "Decisions": default header names (lower case). */
+export const DEFAULT_HEADER_NAMES: Record<HeaderFormat, string> = Object.freeze({
+  rfc9440: 'client-cert',
+  xfcc: 'x-forwarded-client-cert',
+  'url-pem': 'x-ssl-client-cert',
+  'aws-alb': 'x-amzn-mtls-clientcert-leaf',
+  traefik: 'x-forwarded-tls-client-cert',
+  'base64-der': 'x-arr-clientcert',
+  pem: 'x-ssl-client-cert',
+});
+
+export interface DecodeOptions {
+  /** xfcc: take the element appended by the n-th trusted hop from the end (0 = last) instead of requiring exactly one element. */
+  trustedAppendingHops?: number;
+  /** aws-alb passthrough header (x-amzn-mtls-clientcert): the value is a chain, leaf first; use the first PEM block. Otherwise exactly one block. */
+  chain?: boolean;
+}
+
+/**
+ * Decodes one header value (a single field line, already known non-empty after trimming SP/HTAB)
+ * into the leaf certificate's DER, exactly as sent. Throws CertificateHeaderError for anything
+ * else, never another error type.
+ */
+export type HeaderDecoder = (value: string, options?: DecodeOptions) => Buffer;
+
+export const HEADER_DECODERS: Record<HeaderFormat, HeaderDecoder> = Object.freeze({
+  rfc9440: decodeRfc9440,
+  xfcc: decodeXfcc,
+  'url-pem': decodeUrlPem,
+  'aws-alb': decodeAwsAlb,
+  traefik: decodeTraefik,
+  'base64-der': decodeBase64Der,
+  pem: decodePem,
+});
+
+/**
+ * Upper bound of a header value accepted before any decoding (characters; header values are
+ * latin1, so bytes): 64 KiB, the largest per-format cap. Each decoder then applies its own first:
+ * 16 KiB for one certificate (`rfc9440`, `base64-der`, `url-pem`, `pem`, `aws-alb` verify mode,
+ * and Traefik's first element), 64 KiB where a chain may come along (`xfcc`, `traefik`, `aws-alb`
+ * with `chain`) — STANDARDS §3.2 rule 6.
+ */
+export const MAX_CERTIFICATE_HEADER_LENGTH: number = MAX_CHAIN_HEADER_LENGTH;

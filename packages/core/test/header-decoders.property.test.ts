@@ -1,0 +1,439 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createTestPki } from '@certbound/testing';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  type DecodeOptions,
+  HEADER_DECODERS,
+  HEADER_FORMATS,
+  type HeaderFormat,
+} from '../src/client-certificate/decoders.js';
+import {
+  decodeStrictBase64,
+  MAX_CHAIN_HEADER_LENGTH,
+  MAX_SINGLE_CERTIFICATE_HEADER_LENGTH,
+  splitPemBlocks,
+  strictPercentDecode,
+} from '../src/client-certificate/header-encoding.js';
+import {
+  CERTIFICATE_HEADER_REASONS,
+  CertificateHeaderError,
+} from '../src/client-certificate/header-error.js';
+import { parseXfcc } from '../src/client-certificate/xfcc.js';
+
+const APPENDIX_A_PEM = readFileSync(new URL('./fixtures/rfc8705-appendix-a.pem', import.meta.url), 'utf8');
+const APPENDIX_A_DER = Buffer.from(APPENDIX_A_PEM.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
+
+/** Certificates of different shapes (subjects, SANs, a CA, self-signed, RFC 8705 Appendix A). */
+let certificates: Buffer[] = [];
+/** A private key in PEM, to mix into PEM arbitraries. */
+let privateKeyPem = '';
+
+beforeAll(async () => {
+  const pki = await createTestPki();
+  const clients = await Promise.all([
+    pki.issueClient(),
+    pki.issueClient({
+      subject: 'CN=a, O=Example\\, Inc.',
+      dns: ['a.example'],
+      uri: ['spiffe://example.org/a'],
+    }),
+    pki.issueClient({ subject: 'CN=b', email: ['b@example.org'], ip: ['10.0.0.1'] }),
+    pki.selfSigned({ subject: 'CN=self' }),
+  ]);
+  certificates = [APPENDIX_A_DER, pki.ca.der, ...clients.map((client) => client.der)];
+  privateKeyPem = clients[0]!.key;
+});
+
+// Encoders as the proxies write them (see header-decoders.test.ts for the sources of each rule).
+const base64 = (der: Buffer) => der.toString('base64');
+const hex = (char: string) => `%${char.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+const percentEncode = (text: string, keep: RegExp) =>
+  [...text].map((c) => (keep.test(c) ? c : hex(c))).join('');
+const NGINX_KEEP = /[A-Za-z0-9\-._~]/;
+const ENVOY_KEEP = /[A-Za-z0-9*\-._]/;
+const ALB_KEEP = /[A-Za-z0-9\-._~+=/]/;
+
+function pem(der: Buffer, lineBreak = '\n', width = 64): string {
+  const lines = base64(der).match(new RegExp(`.{1,${width}}`, 'g')) ?? [];
+  return ['-----BEGIN CERTIFICATE-----', ...lines, '-----END CERTIFICATE-----'].join(lineBreak) + lineBreak;
+}
+
+/** Any character may be sent literally or as `%XX` (upper or lower hex), except `%` itself. */
+function mixedPercentEncode(text: string, choices: boolean[]): string {
+  return [...text]
+    .map((char, i) => {
+      const choice = choices[i % Math.max(choices.length, 1)] ?? false;
+      if (char !== '%' && !choice) return char;
+      const escaped = hex(char);
+      return i % 2 === 0 ? escaped : escaped.toLowerCase();
+    })
+    .join('');
+}
+
+const quoted = (text: string) => `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+const sha256Hex = (der: Buffer) => createHash('sha256').update(der).digest('hex');
+
+/** Every decoder, with the options it may be given. */
+const anyOptions: fc.Arbitrary<DecodeOptions | undefined> = fc.option(
+  fc.record(
+    { trustedAppendingHops: fc.integer({ min: -1, max: 3 }), chain: fc.boolean() },
+    { requiredKeys: [] },
+  ),
+  { nil: undefined },
+);
+
+/** Throws unless `decode` returned one well-formed certificate or refused with a documented reason. */
+function decodesOrRefuses(format: HeaderFormat, value: string, options: DecodeOptions | undefined): void {
+  let der: Buffer;
+  try {
+    der = HEADER_DECODERS[format](value, options);
+  } catch (error) {
+    if (!(error instanceof CertificateHeaderError)) throw error;
+    if (!(CERTIFICATE_HEADER_REASONS as readonly string[]).includes(error.reason)) throw error;
+    return;
+  }
+  expect(Buffer.isBuffer(der)).toBe(true);
+  expect(new X509Certificate(der).raw.equals(der)).toBe(true);
+}
+
+/** Pieces that make structured garbage for every format. */
+const TOKENS = [
+  '"',
+  '\\',
+  ';',
+  ',',
+  '=',
+  ':',
+  '%',
+  '%2',
+  '%0A',
+  '%2B',
+  '%20',
+  '+',
+  '/',
+  ' ',
+  '\t',
+  '\r\n',
+  '\n',
+  'Cert=',
+  'HASH=',
+  'Chain=',
+  'By=',
+  'Subject=',
+  '-----BEGIN CERTIFICATE-----',
+  '-----END CERTIFICATE-----',
+  '-----BEGIN PRIVATE KEY-----',
+  '-----BEGIN%20CERTIFICATE-----',
+  'MIIB',
+  'AAAA',
+  'A',
+  '==',
+  '\u0000',
+  'é',
+  '\u{1F600}',
+];
+
+/** Real encoded values with random characters replaced, inserted or deleted. */
+function mutated(values: () => string[]): fc.Arbitrary<string> {
+  return fc
+    .tuple(
+      fc.nat(),
+      fc.array(
+        fc.tuple(fc.constantFrom('replace', 'insert', 'delete'), fc.nat(), fc.constantFrom(...TOKENS)),
+        { minLength: 1, maxLength: 4 },
+      ),
+    )
+    .map(([pick, edits]) => {
+      const all = values();
+      let value = all[pick % all.length]!;
+      for (const [kind, at, token] of edits) {
+        const i = value.length === 0 ? 0 : at % value.length;
+        value =
+          kind === 'delete'
+            ? value.slice(0, i) + value.slice(i + 1)
+            : value.slice(0, i) + token + value.slice(kind === 'replace' ? i + 1 : i);
+      }
+      return value;
+    });
+}
+
+/** A valid value of each format for a test certificate, and private keys, to mutate. */
+function validValues(): string[] {
+  const [der, ca] = [certificates[2]!, certificates[1]!];
+  return [
+    `:${base64(der)}:`,
+    base64(der),
+    percentEncode(pem(der), NGINX_KEEP),
+    percentEncode(pem(der) + pem(ca), ALB_KEEP),
+    [der, ca].map(base64).join(','),
+    pem(der),
+    `Hash=${sha256Hex(der)};Cert="${percentEncode(pem(der), ENVOY_KEEP)}";Subject="CN=x"`,
+    pem(der) + privateKeyPem,
+    percentEncode(privateKeyPem, NGINX_KEEP),
+  ];
+}
+
+const garbage = (): fc.Arbitrary<string> =>
+  fc.oneof(
+    fc.string({ maxLength: 200 }),
+    fc.string({ unit: 'binary', maxLength: 200 }),
+    fc.array(fc.constantFrom(...TOKENS), { maxLength: 40 }).map((parts) => parts.join('')),
+    mutated(validValues),
+  );
+
+describe.each(HEADER_FORMATS)('the %s decoder on arbitrary input', (format) => {
+  it('returns one well-formed certificate or throws a CertificateHeaderError, never anything else', () => {
+    fc.assert(
+      fc.property(garbage(), anyOptions, (value, options) => decodesOrRefuses(format, value, options)),
+      { numRuns: 400 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Round trips: what each proxy sends for any certificate decodes to the same bytes.
+// ---------------------------------------------------------------------------------------------
+
+const certificate = () => fc.nat().map((i) => certificates[i % certificates.length]!);
+const others = () => fc.array(certificate(), { maxLength: 3 });
+const printable = fc.string({
+  unit: fc.constantFrom(...'abcXYZ019 ,;="\\/=+-_.:@%é'.split('')),
+  maxLength: 30,
+});
+const keyCase = (key: string) => fc.constantFrom(key, key.toLowerCase(), key.toUpperCase());
+const ows = fc.constantFrom('', ' ', '  ', '\t');
+
+/** One Envoy-style element for `der`, with ignored keys in any order and any key case. */
+function xfccElement(der: Buffer): fc.Arbitrary<string> {
+  return fc
+    .record({
+      hashKey: keyCase('Hash'),
+      upperHash: fc.boolean(),
+      certKey: keyCase('Cert'),
+      quoteCert: fc.boolean(),
+      chain: fc.option(others()),
+      by: fc.option(fc.constantFrom('spiffe://cluster.local/ns/a/sa/b', 'http://frontend.lyft.com')),
+      subject: fc.option(printable),
+      uri: fc.option(fc.constantFrom('', 'spiffe://example.org/x', 'https://x/?a=b')),
+      dns: fc.option(fc.constantFrom('a.example', '')),
+      extra: fc.option(printable),
+      space: ows,
+    })
+    .chain((r) => {
+      const certValue = percentEncode(pem(der), ENVOY_KEEP);
+      const pairs = [
+        `${r.hashKey}=${r.upperHash ? sha256Hex(der).toUpperCase() : sha256Hex(der)}`,
+        `${r.certKey}=${r.quoteCert ? `"${certValue}"` : certValue}`,
+        ...(r.chain
+          ? [`Chain="${[der, ...r.chain].map((d) => percentEncode(pem(d), ENVOY_KEEP)).join('')}"`]
+          : []),
+        ...(r.by !== null ? [`By=${r.by}`] : []),
+        ...(r.subject !== null ? [`Subject=${quoted(r.subject)}`] : []),
+        ...(r.uri !== null ? [`URI=${r.uri}`] : []),
+        ...(r.dns !== null ? [`DNS=${r.dns}`] : []),
+        ...(r.extra !== null ? [`X-Future=${quoted(r.extra)}`] : []),
+      ];
+      return fc
+        .shuffledSubarray(pairs, { minLength: pairs.length })
+        .map((shuffled) => shuffled.join(`${r.space};`));
+    });
+}
+
+describe('round trips', () => {
+  it('rfc9440: `:base64:` with or without padding', () => {
+    fc.assert(
+      fc.property(certificate(), fc.boolean(), (der, unpadded) => {
+        const body = unpadded ? base64(der).replace(/=+$/, '') : base64(der);
+        expect(HEADER_DECODERS.rfc9440(`:${body}:`).equals(der)).toBe(true);
+      }),
+    );
+  });
+
+  it('base64-der: padded standard base64', () => {
+    fc.assert(
+      fc.property(certificate(), (der) => {
+        expect(HEADER_DECODERS['base64-der'](base64(der)).equals(der)).toBe(true);
+      }),
+    );
+  });
+
+  it('url-pem: nginx escaping, or any mix of literal and %XX characters', () => {
+    fc.assert(
+      fc.property(certificate(), fc.array(fc.boolean(), { minLength: 1, maxLength: 64 }), (der, choices) => {
+        expect(HEADER_DECODERS['url-pem'](percentEncode(pem(der), NGINX_KEEP)).equals(der)).toBe(true);
+        expect(HEADER_DECODERS['url-pem'](mixedPercentEncode(pem(der), choices)).equals(der)).toBe(true);
+      }),
+    );
+  });
+
+  it('aws-alb: the leaf alone, or leaf first in a passthrough chain', () => {
+    fc.assert(
+      fc.property(certificate(), others(), (der, rest) => {
+        expect(HEADER_DECODERS['aws-alb'](percentEncode(pem(der), ALB_KEEP)).equals(der)).toBe(true);
+        const chain = percentEncode([der, ...rest].map((d) => pem(d)).join(''), ALB_KEEP);
+        expect(HEADER_DECODERS['aws-alb'](chain, { chain: true }).equals(der)).toBe(true);
+      }),
+    );
+  });
+
+  it('traefik: v2 (QueryEscape) or v3 elements, leaf first', () => {
+    fc.assert(
+      fc.property(certificate(), others(), fc.boolean(), (der, rest, v2) => {
+        const element = (d: Buffer) => (v2 ? percentEncode(base64(d), NGINX_KEEP) : base64(d));
+        expect(HEADER_DECODERS.traefik([der, ...rest].map(element).join(',')).equals(der)).toBe(true);
+      }),
+    );
+  });
+
+  it('pem: LF, CRLF or space line breaks, 64 or 76 columns', () => {
+    fc.assert(
+      fc.property(
+        certificate(),
+        fc.constantFrom('\n', '\r\n', ' '),
+        fc.constantFrom(64, 76),
+        (der, lineBreak, width) => {
+          expect(HEADER_DECODERS.pem(pem(der, lineBreak, width).trim()).equals(der)).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('xfcc: the element of the chosen hop, among any others, whatever the ignored keys say', () => {
+    const scenario = fc
+      .record({
+        der: certificate(),
+        before: others(),
+        after: others(),
+        separator: fc.constantFrom(',', ', ', ' , '),
+      })
+      .chain(({ der, before, after, separator }) =>
+        fc
+          .tuple(
+            xfccElement(der),
+            fc.tuple(...before.map(xfccElement)),
+            fc.tuple(...after.map(xfccElement)),
+            fc.boolean(),
+          )
+          .map(([chosen, previous, next, implicit]) => ({
+            der,
+            chosen,
+            previous,
+            next,
+            separator,
+            implicit,
+          })),
+      );
+    fc.assert(
+      fc.property(scenario, ({ der, chosen, previous, next, separator, implicit }) => {
+        const value = [...previous, chosen, ...next].join(separator);
+        const single = previous.length === 0 && next.length === 0 && implicit;
+        const options = single ? {} : { trustedAppendingHops: next.length };
+        expect(HEADER_DECODERS.xfcc(value, options).equals(der)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Linear time: long pathological inputs finish fast (a loose bound, not a benchmark).
+// ---------------------------------------------------------------------------------------------
+
+const ONE_MIB = 1024 * 1024;
+const TIME_LIMIT_MS = 500;
+
+const repeatTo = (pattern: string, length: number) =>
+  pattern.repeat(Math.ceil(length / pattern.length)).slice(0, length);
+
+/** Inputs of a given length built to make a careless parser backtrack or rescan. */
+const PATHOLOGICAL: [string, (length: number) => string][] = [
+  ...[
+    '"',
+    '\\',
+    '%',
+    '%2',
+    '%41',
+    ';',
+    '=',
+    ',',
+    ':',
+    'a=',
+    'a=b;',
+    'a=b,',
+    'a=b;c="x,y;z=w",',
+    'A',
+    `${'A'.repeat(63)}\n`,
+    '-----BEGIN CERTIFICATE-----',
+    '-----BEGIN CERTIFICATE-----\n',
+    '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n',
+    '-----BEGIN ',
+    '-----',
+  ].map((pattern): [string, (length: number) => string] => [
+    `${JSON.stringify(pattern.length > 20 ? `${pattern.slice(0, 20)}…` : pattern)} repeated`,
+    (length) => repeatTo(pattern, length),
+  ]),
+  ['a quoted value of escaped quotes, never closed', (length) => `a="${repeatTo('\\"', length - 3)}`],
+  ['one long quoted value', (length) => `a="${'x'.repeat(length - 4)}"`],
+  ['a PEM block that never ends', (length) => `-----BEGIN CERTIFICATE-----${'A'.repeat(length - 27)}`],
+  ['a PEM label that never ends', (length) => `-----BEGIN ${'A'.repeat(length - 11)}`],
+];
+
+/** Milliseconds `run` takes; a CertificateHeaderError is an expected outcome, anything else fails. */
+function elapsedMs(run: () => unknown): number {
+  const start = performance.now();
+  try {
+    run();
+  } catch (error) {
+    if (!(error instanceof CertificateHeaderError)) throw error;
+  }
+  return performance.now() - start;
+}
+
+describe.each(HEADER_FORMATS)('the %s decoder on long pathological input', (format) => {
+  it.each(PATHOLOGICAL)('refuses 1 MiB of %s as too large, fast', (_name, build) => {
+    const value = build(ONE_MIB);
+    let reason: string | undefined;
+    const ms = elapsedMs(() => {
+      try {
+        HEADER_DECODERS[format](value, { chain: true });
+      } catch (error) {
+        reason = (error as CertificateHeaderError).reason;
+        throw error;
+      }
+    });
+    expect(reason).toBe('too-large');
+    expect(ms).toBeLessThan(TIME_LIMIT_MS);
+  });
+
+  it.each(PATHOLOGICAL)('gets through %s up to its length cap in linear time', (_name, build) => {
+    const cap =
+      format === 'xfcc' || format === 'traefik' || format === 'aws-alb'
+        ? MAX_CHAIN_HEADER_LENGTH
+        : MAX_SINGLE_CERTIFICATE_HEADER_LENGTH;
+    const value = build(cap);
+    expect(
+      elapsedMs(() => HEADER_DECODERS[format](value, { chain: true, trustedAppendingHops: 0 })),
+    ).toBeLessThan(TIME_LIMIT_MS);
+  });
+});
+
+describe('the shared helpers and the XFCC tokenizer without length caps', () => {
+  const helpers: [string, (value: string) => unknown][] = [
+    ['strictPercentDecode', strictPercentDecode],
+    ['splitPemBlocks', splitPemBlocks],
+    ['decodeStrictBase64', (value) => decodeStrictBase64(value, 'optional')],
+    ['parseXfcc', parseXfcc],
+  ];
+  const cases = helpers.flatMap(([helper, run]) =>
+    PATHOLOGICAL.map(([input, build]) => ({ helper, input, run, build })),
+  );
+
+  it.each(cases)('$helper gets through 1 MiB of $input in linear time', ({ run, build }) => {
+    const value = build(ONE_MIB);
+    // The best of three runs, so that a garbage collection or a busy machine does not decide.
+    const fastest = Math.min(...[1, 2, 3].map(() => elapsedMs(() => run(value))));
+    expect(fastest).toBeLessThan(TIME_LIMIT_MS);
+  });
+});

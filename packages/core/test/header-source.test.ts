@@ -1,0 +1,192 @@
+import { X509Certificate } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { type CertboundError, createVerifier } from '@certbound/core';
+import { createTestIssuer, createTestPki, type TestCertificate, type TestIssuer } from '@certbound/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { headerCertificateSource } from '../src/client-certificate/header.js';
+import { CERTIFICATE_HEADER_CHANNEL, type CertificateHeaderIgnored } from '../src/diagnostics.js';
+
+let issuer: TestIssuer;
+let clientA: TestCertificate;
+let clientB: TestCertificate;
+
+beforeAll(async () => {
+  const pki = await createTestPki();
+  issuer = await createTestIssuer({ pki });
+  clientA = await pki.issueClient({ subject: 'CN=a' });
+  clientB = await pki.issueClient({ subject: 'CN=a' });
+});
+
+afterAll(() => issuer.close());
+
+const rfc9440 = (certificate: TestCertificate) => `:${certificate.der.toString('base64')}:`;
+
+/** A request as Node gives it: raw header lines and the immediate peer. */
+function request(lines: [string, string][], peer = '10.0.0.5', socketCertificate?: TestCertificate) {
+  return {
+    rawHeaders: lines.flat(),
+    socket: {
+      remoteAddress: peer,
+      getProtocol: () => 'TLSv1.3',
+      getPeerX509Certificate: () => socketCertificate && new X509Certificate(socketCertificate.der),
+    },
+  };
+}
+
+function ignoredDuring(run: () => void): CertificateHeaderIgnored[] {
+  const seen: CertificateHeaderIgnored[] = [];
+  const listener = (message: unknown) => seen.push(message as CertificateHeaderIgnored);
+  subscribe(CERTIFICATE_HEADER_CHANNEL, listener);
+  try {
+    run();
+  } finally {
+    unsubscribe(CERTIFICATE_HEADER_CHANNEL, listener);
+  }
+  return seen;
+}
+
+describe('the header certificate source', () => {
+  const source = headerCertificateSource({
+    format: 'rfc9440',
+    header: 'client-cert',
+    trustedProxies: ['10.0.0.0/24'],
+    trustedAppendingHops: undefined,
+  });
+
+  it('reads the certificate a trusted proxy forwards', () => {
+    expect(source(request([['Client-Cert', rfc9440(clientA)]]))?.thumbprint).toBe(clientA.thumbprint);
+    expect(source(request([['client-cert', rfc9440(clientA)]], '::ffff:10.0.0.9'))?.thumbprint).toBe(
+      clientA.thumbprint,
+    );
+  });
+
+  it('ignores the header from any other peer, and says so without the value', () => {
+    let certificate: unknown = 'unset';
+    const ignored = ignoredDuring(() => {
+      certificate = source(request([['Client-Cert', rfc9440(clientA)]], '203.0.113.9'));
+    });
+    expect(certificate).toBeUndefined();
+    expect(ignored).toEqual([{ reason: 'untrusted-peer', header: 'client-cert', peer: '203.0.113.9' }]);
+  });
+
+  it('never falls back to the socket certificate (behind an mTLS proxy it is the proxy’s own)', () => {
+    expect(source(request([], '10.0.0.5', clientB))).toBeUndefined();
+    expect(source(request([['Client-Cert', 'garbage']], '10.0.0.5', clientB))).toBeUndefined();
+  });
+
+  it('treats a repeated header as malformed (Node would join the lines with ", ")', () => {
+    const ignored = ignoredDuring(() => {
+      expect(
+        source(
+          request([
+            ['Client-Cert', rfc9440(clientB)],
+            ['Client-Cert', rfc9440(clientA)],
+          ]),
+        ),
+      ).toBeUndefined();
+    });
+    expect(ignored.map((m) => m.reason)).toEqual(['repeated']);
+  });
+
+  it('treats an empty value as absent, and an oversized one as malformed', () => {
+    expect(ignoredDuring(() => expect(source(request([['Client-Cert', '']]))).toBeUndefined())).toEqual([]);
+    const ignored = ignoredDuring(() => {
+      expect(source(request([['Client-Cert', `:${'A'.repeat(70_000)}:`]]))).toBeUndefined();
+    });
+    expect(ignored.map((m) => m.reason)).toEqual(['too-large']);
+  });
+
+  it('reports the decoder’s reason for a malformed value', () => {
+    const ignored = ignoredDuring(() => {
+      expect(source(request([['Client-Cert', clientA.der.toString('base64')]]))).toBeUndefined();
+    });
+    expect(ignored).toHaveLength(1);
+    expect(ignored[0]?.reason).toMatch(/\S/);
+    expect(JSON.stringify(ignored)).not.toContain(clientA.der.toString('base64').slice(0, 40));
+  });
+});
+
+describe('a verifier reading certificates from a proxy header', () => {
+  const verifierOptions = () => ({
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    jwks: issuer.jwks,
+    certificate: { from: 'header' as const, format: 'rfc9440' as const, trustedProxies: ['10.0.0.5'] },
+  });
+
+  async function outcome(verifier: ReturnType<typeof createVerifier>, req: object) {
+    try {
+      const auth = await verifier.authenticate(req as never);
+      return { status: 200, thumbprint: auth.thumbprint };
+    } catch (error) {
+      return { status: (error as CertboundError).status, code: (error as CertboundError).code };
+    }
+  }
+
+  it('accepts a bound token with the certificate the trusted proxy forwards, and nothing else', async () => {
+    const verifier = createVerifier(verifierOptions());
+    try {
+      const token = await issuer.mintAccessToken({ certificate: clientA });
+      const auth = ['Authorization', `Bearer ${token}`] as [string, string];
+      expect(await outcome(verifier, request([auth, ['Client-Cert', rfc9440(clientA)]]))).toEqual({
+        status: 200,
+        thumbprint: clientA.thumbprint,
+      });
+      expect(await outcome(verifier, request([auth, ['Client-Cert', rfc9440(clientB)]]))).toEqual({
+        status: 401,
+        code: 'cnf_mismatch',
+      });
+      // A stolen token with a forged header, straight from an untrusted peer.
+      expect(
+        await outcome(verifier, request([auth, ['Client-Cert', rfc9440(clientA)]], '198.51.100.7')),
+      ).toEqual({
+        status: 401,
+        code: 'certificate_missing',
+      });
+      // The socket's own certificate is never used in header mode.
+      expect(await outcome(verifier, request([auth], '10.0.0.5', clientA))).toEqual({
+        status: 401,
+        code: 'certificate_missing',
+      });
+    } finally {
+      await verifier.close();
+    }
+  });
+
+  it.each([
+    [{ from: 'header', format: 'rfc9440' }, '"certificate.trustedProxies" must be a non-empty array'],
+    [
+      { from: 'header', format: 'rfc9440', trustedProxies: [] },
+      '"certificate.trustedProxies" must be a non-empty array',
+    ],
+    [
+      { from: 'header', format: 'rfc9440', trustedProxies: ['proxy.internal'] },
+      '"certificate.trustedProxies" must list IP addresses',
+    ],
+    [{ from: 'header', trustedProxies: ['10.0.0.1'] }, '"certificate.format" must be one of "rfc9440"'],
+    [
+      { from: 'header', format: 'nginx', trustedProxies: ['10.0.0.1'] },
+      '"certificate.format" must be one of',
+    ],
+    [
+      { from: 'header', format: 'xfcc', header: 'bad header', trustedProxies: ['10.0.0.1'] },
+      '"certificate.header" must be a header field name',
+    ],
+    [
+      { from: 'header', format: 'rfc9440', trustedProxies: ['10.0.0.1'], trustedAppendingHops: 1 },
+      '"certificate.trustedAppendingHops" must be used only with format "xfcc"',
+    ],
+    [
+      { from: 'header', format: 'xfcc', trustedProxies: ['10.0.0.1'], trustedAppendingHops: -1 },
+      '"certificate.trustedAppendingHops" must be an integer from 0 to 16',
+    ],
+    [{ from: 'tls', trustedProxies: ['10.0.0.1'] }, '"certificate" must be just { from: \'tls\' }'],
+    [{ from: 'socket' }, '"certificate.from" must be "tls" or "header"'],
+    [
+      { from: 'header', format: 'rfc9440', trustedProxies: ['10.0.0.1'], fallback: 'tls' },
+      'unknown option "certificate.fallback"',
+    ],
+  ])('refuses certificate %j at start-up', (certificate, message) => {
+    expect(() => createVerifier({ ...verifierOptions(), certificate } as never)).toThrow(message);
+  });
+});
