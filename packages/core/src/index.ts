@@ -2,6 +2,8 @@ export type { AuthInfo, TokenClaims } from './auth-info.js';
 export type { BindingMode } from './binding.js';
 export type { CacheEntry, CacheStore } from './cache-store.js';
 export type { ChallengeParams } from './challenge.js';
+export { DEFAULT_HEADER_NAMES, HEADER_FORMATS, type HeaderFormat } from './client-certificate/decoders.js';
+export { CERTIFICATE_HEADER_CHANNEL, type CertificateHeaderIgnored } from './diagnostics.js';
 export {
   type BearerError,
   CertboundError,
