@@ -1,5 +1,4 @@
 import {
-  type CertboundError,
   type CertboundOptions,
   createVerifier,
   ServiceUnavailableError,
@@ -13,7 +12,7 @@ import {
   type TestIssuer,
 } from '@certbound/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from './support/eventually.js';
+import { eventually, failure } from './support/eventually.js';
 
 let issuer: TestIssuer;
 let clientA: TestCertificate;
@@ -31,15 +30,6 @@ function opaqueVerifier(extra: Partial<CertboundOptions> = {}): Verifier {
   });
   verifiers.push(verifier);
   return verifier;
-}
-
-async function failure(promise: Promise<unknown>): Promise<CertboundError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as CertboundError;
-  }
-  throw new Error('expected a rejection');
 }
 
 beforeAll(async () => {

@@ -1,6 +1,5 @@
 import { X509Certificate } from 'node:crypto';
 import {
-  CertboundError,
   type CertboundOptions,
   createVerifier,
   isVerifier,
@@ -16,7 +15,7 @@ import {
   type TestIssuer,
 } from '@certbound/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { eventually } from './support/eventually.js';
+import { eventually, failure } from './support/eventually.js';
 
 let issuer: TestIssuer;
 let clientA: TestCertificate;
@@ -32,16 +31,6 @@ function verifierFor(extra: Partial<CertboundOptions> = {}): Verifier {
   });
   verifiers.push(verifier);
   return verifier;
-}
-
-async function failure(promise: Promise<unknown>): Promise<CertboundError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CertboundError);
-    return error as CertboundError;
-  }
-  throw new Error('expected a rejection');
 }
 
 beforeAll(async () => {
