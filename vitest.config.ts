@@ -9,6 +9,9 @@ export default defineConfig({
       '@certbound/core': source('core'),
       '@certbound/express': source('express'),
       '@certbound/testing': source('testing'),
+      '@certbound/koa': source('koa'),
+      '@certbound/fastify': source('fastify'),
+      '@certbound/nest': source('nest'),
     },
   },
   test: {

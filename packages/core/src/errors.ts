@@ -62,6 +62,13 @@ export const INVALID_REQUEST_DESCRIPTIONS = {
   multipleMethods: 'Multiple methods used to include access token',
 } as const;
 
+/** The response body of a certbound error (see {@link CertboundError.toJSON}). */
+export interface CertboundErrorBody {
+  error: BearerError | undefined;
+  error_description: string;
+  code: CertboundErrorCode;
+}
+
 export interface CertboundErrorOptions {
   /** Overrides the constant description of the code (it must itself be a constant). */
   description?: string;
@@ -134,6 +141,14 @@ export class CertboundError extends Error {
         this.scopes,
       ),
     };
+  }
+
+  /**
+   * The JSON body every adapter sends: `{ error, error_description, code }` (`error` is absent
+   * when no credentials were sent and on 503, as in the challenge). Safe to show to clients.
+   */
+  toJSON(): CertboundErrorBody {
+    return { error: this.error, error_description: this.description, code: this.code };
   }
 
   /** Sets `headers` for the given challenge parameters and returns this error. */

@@ -7,6 +7,7 @@ export { CERTIFICATE_HEADER_CHANNEL, type CertificateHeaderIgnored } from './dia
 export {
   type BearerError,
   CertboundError,
+  type CertboundErrorBody,
   type CertboundErrorCode,
   DEFAULT_RETRY_AFTER_SECONDS,
   InsufficientScopeError,

@@ -50,6 +50,12 @@ export interface AuthenticateContext {
 export interface Verifier<Claims extends TokenClaims = TokenClaims> {
   /** Authenticates a Node request: the `Authorization` header and the TLS client certificate. */
   authenticate(req: NodeRequest, context?: AuthenticateContext): Promise<AuthInfo<Claims>>;
+  /**
+   * Throws 400 `invalid_request` when a form-encoded `body` carries `access_token` (RFC 6750 §2:
+   * one method per request). `authenticate` checks the body a request already has; adapters for
+   * frameworks that parse bodies after authenticating (Fastify) call this once it is parsed.
+   */
+  checkBody(req: NodeRequest, body: unknown): void;
   /** Authenticates already-extracted inputs. */
   verify(input: VerifyInput): Promise<AuthInfo<Claims>>;
   /** Releases connections and caches. */
@@ -101,6 +107,12 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
       return await this.#authorize(token, this.#certificate(req));
     } catch (error) {
       throw this.#withChallenge(error);
+    }
+  }
+
+  checkBody(req: NodeRequest, body: unknown): void {
+    if (body != null && hasOtherTokenMethod({ headers: req.headers }, body)) {
+      throw this.#withChallenge(new InvalidRequestError(INVALID_REQUEST_DESCRIPTIONS.multipleMethods));
     }
   }
 

@@ -74,11 +74,7 @@ export function errorHandler(): ErrorRequestHandler {
       next(error);
       return;
     }
-    res.status(error.status).set(error.headers).json({
-      error: error.error,
-      error_description: error.description,
-      code: error.code,
-    });
+    res.status(error.status).set(error.headers).json(error.toJSON());
   };
 }
 

@@ -1,0 +1,106 @@
+/**
+ * Fastify plugin for certbound: `app.register(certbound, options)` verifies every request in an
+ * `onRequest` hook and puts the `AuthInfo` on `request.auth`. Failures are thrown as a
+ * CertboundError carrying `statusCode` and `headers`, which Fastify's error handling (default or
+ * yours) turns into the response; `errorHandler()` sends certbound's JSON body.
+ */
+import {
+  type AuthInfo,
+  assertScopeNames,
+  type CertboundOptions,
+  isCertboundError,
+  isVerifier,
+  requireScopes as requireScopesOf,
+  resolveVerifier,
+  type Verifier,
+} from '@certbound/core';
+import type {
+  FastifyError,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  preHandlerAsyncHookHandler,
+  RawServerBase,
+} from 'fastify';
+import fp from 'fastify-plugin';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the certbound plugin once the certificate-bound access token is verified. */
+    auth?: AuthInfo;
+  }
+  interface FastifyContextConfig {
+    /** `false` opts the route out of certbound (a public health check, say). */
+    certbound?: boolean;
+  }
+}
+
+/** Verifier options, or `{ verifier }` to share one verifier between several apps. */
+export type CertboundPluginOptions = CertboundOptions | { verifier: Verifier };
+
+/** Options Fastify's own `register` understands; they are not certbound's. */
+const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'] as const;
+
+function verifierOf(options: CertboundPluginOptions): { verifier: Verifier; owned: boolean } {
+  if ('verifier' in options && isVerifier(options.verifier))
+    return { verifier: options.verifier, owned: false };
+  const own: Record<string, unknown> = { ...options };
+  for (const name of REGISTER_OPTIONS) delete own[name];
+  return { verifier: resolveVerifier(own as unknown as CertboundOptions), owned: true };
+}
+
+const plugin: FastifyPluginAsync<CertboundPluginOptions, RawServerBase> = async (app, options) => {
+  const { verifier, owned } = verifierOf(options);
+  app.decorateRequest('auth', undefined);
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.certbound === false) return;
+    request.auth = await verifier.authenticate(request.raw);
+    reply.header('cache-control', 'no-store');
+  });
+  // Bodies are parsed after onRequest: refuse a second token in a form body once there is one.
+  app.addHook('preValidation', async (request) => {
+    if (request.auth !== undefined) verifier.checkBody(request.raw, request.body);
+  });
+  if (owned) app.addHook('onClose', () => verifier.close());
+};
+
+/**
+ * Registers certbound on the Fastify instance (not encapsulated: every route registered after it
+ * is protected, except those with `config: { certbound: false }`). Works over HTTP/1.1 and
+ * HTTP/2 with TLS. A verifier created from options is closed with the app.
+ *
+ * @example
+ * await app.register(certbound, { issuer: 'https://as.example.com', audience: 'https://api.example.com' });
+ * app.get('/accounts', { preHandler: requireScopes('accounts:read') }, (request) => request.auth!.claims);
+ */
+export const certbound = fp(plugin, { fastify: '5.x', name: '@certbound/fastify' });
+export default certbound;
+
+/** A `preHandler` requiring every one of `scopes` (403 `insufficient_scope` otherwise). */
+export function requireScopes(...scopes: string[]): preHandlerAsyncHookHandler {
+  assertScopeNames(scopes);
+  return async (request: FastifyRequest) => {
+    requireScopesOf(request.auth, ...scopes);
+  };
+}
+
+/**
+ * An error handler (`app.setErrorHandler(errorHandler())`) that answers certbound errors with a
+ * JSON body `{ error, error_description, code }`; other errors are rethrown to Fastify's default
+ * handling. Without it, Fastify's default handler sends the same status, headers and `code`.
+ */
+export function errorHandler() {
+  return (error: FastifyError | Error, _request: FastifyRequest, reply: FastifyReply) => {
+    if (!isCertboundError(error)) throw error;
+    return reply.code(error.status).headers(error.headers).send(error.toJSON());
+  };
+}
+
+export type { AuthInfo, CertboundOptions, Verifier } from '@certbound/core';
+export {
+  CertboundError,
+  InsufficientScopeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  ServiceUnavailableError,
+} from '@certbound/core';

@@ -1,0 +1,83 @@
+/**
+ * Koa middleware for certbound: `app.use(certbound(options))` puts the verified `AuthInfo` on
+ * `ctx.state.auth`. Failures are thrown as a CertboundError carrying `status`, `headers` and
+ * `expose`, which Koa's default error handler turns into the RFC 6750 response (status,
+ * `WWW-Authenticate`, the short description as text); `errorHandler()` answers with JSON instead.
+ */
+import {
+  type AuthInfo,
+  assertScopeNames,
+  type CertboundOptions,
+  isCertboundError,
+  requireScopes as requireScopesOf,
+  resolveVerifier,
+  type TokenClaims,
+  type Verifier,
+} from '@certbound/core';
+import type { Middleware } from 'koa';
+
+declare module 'koa' {
+  interface DefaultState {
+    /** Set by `certbound()` once the certificate-bound access token is verified. */
+    auth?: AuthInfo;
+  }
+}
+
+/**
+ * Authenticates every request it sees (over `https` or `http2.createSecureServer`). Successful
+ * responses get `Cache-Control: no-store`, set before your handler runs so you may override it.
+ *
+ * A form body is checked for a second token only if a body parser ran before this middleware.
+ *
+ * @example
+ * app.use(errorHandler());
+ * app.use(certbound({ issuer: 'https://as.example.com', audience: 'https://api.example.com' }));
+ * router.get('/accounts', requireScopes('accounts:read'), (ctx) => { ctx.body = ctx.state.auth!.claims; });
+ */
+export function certbound<Claims extends TokenClaims = TokenClaims>(
+  options: CertboundOptions | Verifier<Claims>,
+): Middleware {
+  const verifier = resolveVerifier(options);
+  return async (ctx, next) => {
+    ctx.state.auth = await verifier.authenticate(ctx.req, {
+      body: (ctx.request as { body?: unknown }).body,
+    });
+    ctx.set('cache-control', 'no-store');
+    await next();
+  };
+}
+
+/** Requires every one of `scopes` (403 `insufficient_scope` otherwise). Use after `certbound()`. */
+export function requireScopes(...scopes: string[]): Middleware {
+  assertScopeNames(scopes);
+  return (ctx, next) => {
+    requireScopesOf(ctx.state.auth, ...scopes);
+    return next();
+  };
+}
+
+/**
+ * Answers certbound errors thrown downstream with a JSON body `{ error, error_description, code }`
+ * next to the status and `WWW-Authenticate`; other errors propagate. Use it first.
+ */
+export function errorHandler(): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      if (!isCertboundError(error) || ctx.headerSent) throw error;
+      ctx.status = error.status;
+      ctx.set(error.headers);
+      ctx.body = error.toJSON();
+    }
+  };
+}
+
+export type { AuthInfo, CertboundOptions, Verifier } from '@certbound/core';
+export {
+  CertboundError,
+  InsufficientScopeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  ServiceUnavailableError,
+} from '@certbound/core';

@@ -1,0 +1,22 @@
+/** Route decorators: `@Public()`, `@Scopes()` and the `@Auth()` parameter decorator. */
+import { type AuthInfo, assertScopeNames } from '@certbound/core';
+import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import { PUBLIC_KEY, SCOPES_KEY } from './tokens.js';
+
+/** Opts a handler or a whole controller out of `CertboundGuard`. */
+export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_KEY, true);
+
+/**
+ * Requires every one of `scopes` (403 `insufficient_scope` otherwise). On a controller and on a
+ * handler, both sets are required.
+ */
+export const Scopes = (...scopes: string[]): MethodDecorator & ClassDecorator => {
+  assertScopeNames(scopes);
+  return SetMetadata(SCOPES_KEY, scopes);
+};
+
+/** The request's verified `AuthInfo` (set by `CertboundGuard`; `undefined` on `@Public()` routes). */
+export const Auth: () => ParameterDecorator = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): AuthInfo | undefined =>
+    context.switchToHttp().getRequest<{ auth?: AuthInfo }>().auth,
+);

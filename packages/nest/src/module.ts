@@ -1,0 +1,56 @@
+/**
+ * `CertboundModule.forRoot(options)` / `forRootAsync({ useFactory, inject, imports })`: one
+ * verifier for the app, and `CertboundGuard` to apply per controller or globally (`APP_GUARD`).
+ */
+import {
+  type CertboundOptions,
+  isVerifier,
+  resolveVerifier,
+  type Verifier,
+} from '@certbound/core';
+import {
+  ConfigurableModuleBuilder,
+  Inject,
+  Module,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { CertboundGuard } from './guard.js';
+import { CERTBOUND_VERIFIER } from './tokens.js';
+
+/** Verifier options, or a verifier you created (and close) yourself. */
+export type CertboundModuleOptions = CertboundOptions | Verifier;
+
+const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } =
+  new ConfigurableModuleBuilder<CertboundModuleOptions>({ moduleName: 'Certbound' })
+    .setClassMethodName('forRoot')
+    // Global by default: one verifier per app, and the guard usable in every feature module.
+    .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+    .build();
+
+/** The options token (for tests that override the module's options). */
+export const CERTBOUND_MODULE_OPTIONS = MODULE_OPTIONS_TOKEN;
+
+@Module({
+  providers: [
+    {
+      provide: CERTBOUND_VERIFIER,
+      useFactory: (options: CertboundModuleOptions) => resolveVerifier(options),
+      inject: [MODULE_OPTIONS_TOKEN],
+    },
+    CertboundGuard,
+  ],
+  exports: [CERTBOUND_VERIFIER, CertboundGuard],
+})
+export class CertboundModule extends ConfigurableModuleClass implements OnApplicationShutdown {
+  constructor(
+    @Inject(MODULE_OPTIONS_TOKEN) private readonly options: CertboundModuleOptions,
+    @Inject(CERTBOUND_VERIFIER) private readonly verifier: Verifier,
+  ) {
+    super();
+  }
+
+  /** Closes the verifier the module created from options (never one you passed in). */
+  async onApplicationShutdown(): Promise<void> {
+    if (!isVerifier(this.options)) await this.verifier.close();
+  }
+}
