@@ -6,13 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { type AuthInfo, isCertboundError, requireScopes, type Verifier } from '@certbound/core';
-import {
-  type CanActivate,
-  type ExecutionContext,
-  HttpException,
-  Inject,
-  Injectable,
-} from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, HttpException, Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { CERTBOUND_VERIFIER, PUBLIC_KEY, SCOPES_KEY } from './tokens.js';
 

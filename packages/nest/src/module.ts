@@ -2,18 +2,8 @@
  * `CertboundModule.forRoot(options)` / `forRootAsync({ useFactory, inject, imports })`: one
  * verifier for the app, and `CertboundGuard` to apply per controller or globally (`APP_GUARD`).
  */
-import {
-  type CertboundOptions,
-  isVerifier,
-  resolveVerifier,
-  type Verifier,
-} from '@certbound/core';
-import {
-  ConfigurableModuleBuilder,
-  Inject,
-  Module,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { type CertboundOptions, isVerifier, resolveVerifier, type Verifier } from '@certbound/core';
+import { ConfigurableModuleBuilder, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { CertboundGuard } from './guard.js';
 import { CERTBOUND_VERIFIER } from './tokens.js';
 

@@ -1,0 +1,513 @@
+/**
+ * The conformance table: one request and one expected outcome per case, run unchanged against
+ * every target. Expected descriptions are literal: they are part of what clients see.
+ */
+import type { MintOptions, TestCertificate, TestIssuer } from '@certbound/testing';
+
+export type ConfigName = 'main' | 'ifPresent' | 'headerTrusted' | 'headerUntrusted' | 'down';
+
+export interface Fixtures {
+  issuer: TestIssuer;
+  downIssuer: TestIssuer;
+  /** The certificate tokens are bound to. */
+  clientA: TestCertificate;
+  /** Look-alike of A: same subject, other key, same CA. */
+  clientB: TestCertificate;
+  /** A mints a token bound to A with scope `read` unless overridden. */
+  mint(options?: MintOptions): Promise<string>;
+}
+
+export interface RequestSpec {
+  method?: 'GET' | 'POST';
+  path?: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string;
+  headers?: Record<string, string>;
+  rawHeaders?: string[];
+  body?: string;
+  /** TLS client certificate; none when absent. */
+  certificate?: TestCertificate;
+}
+
+export type Expected =
+  | { status: 200; body: Record<string, unknown> }
+  | {
+      status: 400 | 401 | 403 | 503;
+      code: string;
+      /** RFC 6750 `error`; absent without credentials and on 503. */
+      error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+      scope?: string;
+    };
+
+export interface ConformanceCase {
+  name: string;
+  config: ConfigName;
+  request(f: Fixtures): Promise<RequestSpec> | RequestSpec;
+  expected(f: Fixtures): Expected;
+}
+
+export const REALM = 'conformance';
+
+/** Descriptions as clients see them, by `code` (invalid_request has several). */
+export const DESCRIPTIONS = {
+  credentials_missing: 'Authentication required',
+  malformed: 'The Authorization header is malformed',
+  duplicate: 'The Authorization header must appear once',
+  multipleMethods: 'Multiple methods used to include access token',
+  token_malformed: 'The access token is malformed',
+  token_signature_invalid: 'The access token signature is invalid',
+  token_type_invalid: 'The access token type is not accepted',
+  token_expired: 'The access token expired',
+  token_not_yet_valid: 'The access token is not yet valid',
+  token_issuer_mismatch: 'The access token was issued by another issuer',
+  token_audience_mismatch: 'The access token is not intended for this resource',
+  token_claims_missing: 'The access token lacks required claims',
+  token_inactive: 'The access token is not active',
+  token_unbound: 'A certificate-bound access token is required',
+  certificate_missing: 'The access token is certificate-bound but no client certificate was presented',
+  cnf_mismatch: 'The access token is bound to another certificate',
+  cnf_malformed: 'The access token confirmation claim is malformed',
+  cnf_unsupported: 'The access token confirmation method is not supported',
+  insufficient_scope: 'The access token lacks the required scope',
+  authorization_server_unavailable: 'The authorization server is unavailable',
+} as const;
+
+const now = () => Math.floor(Date.now() / 1000);
+const rfc9440 = (certificate: TestCertificate) => `:${certificate.der.toString('base64')}:`;
+
+function flipSignature(token: string): string {
+  const [h, p, s] = token.split('.') as [string, string, string];
+  const signature = Buffer.from(s, 'base64url');
+  signature[8] = signature[8]! ^ 0x01;
+  return `${h}.${p}.${signature.toString('base64url')}`;
+}
+
+const accepted =
+  (certificate: 'A' | 'none', overrides: Record<string, unknown> = {}) =>
+  (f: Fixtures): Expected => ({
+    status: 200,
+    body: {
+      subject: 'client-a',
+      clientId: 'client-a',
+      scopes: ['read'],
+      bound: true,
+      thumbprint: certificate === 'A' ? f.clientA.thumbprint : null,
+      format: 'jwt',
+      ...overrides,
+    },
+  });
+
+const invalidToken =
+  (code: Exclude<keyof typeof DESCRIPTIONS, 'malformed' | 'duplicate' | 'multipleMethods'>) =>
+  (): Expected => ({
+    status: 401,
+    error: 'invalid_token',
+    code,
+  });
+
+const invalidRequest = (): Expected => ({ status: 400, error: 'invalid_request', code: 'invalid_request' });
+
+export const CASES: readonly ConformanceCase[] = [
+  // --- Credentials and the Authorization header (RFC 6750 §2.1, §3.1) ---
+  {
+    name: 'answers a request without credentials with 401 and a bare challenge',
+    config: 'main',
+    request: (f) => ({ certificate: f.clientA }),
+    expected: () => ({ status: 401, code: 'credentials_missing' }),
+  },
+  {
+    name: 'treats another authentication scheme as no credentials',
+    config: 'main',
+    request: (f) => ({ certificate: f.clientA, headers: { authorization: 'Basic Y2xpZW50OnNlY3JldA==' } }),
+    expected: () => ({ status: 401, code: 'credentials_missing' }),
+  },
+  {
+    name: 'rejects a Bearer scheme without a token as a malformed request',
+    config: 'main',
+    request: (f) => ({ certificate: f.clientA, headers: { authorization: 'Bearer' } }),
+    expected: invalidRequest,
+  },
+  {
+    name: 'rejects a token with characters outside b64token as a malformed request',
+    config: 'main',
+    request: (f) => ({ certificate: f.clientA, headers: { authorization: 'Bearer abc,def' } }),
+    expected: invalidRequest,
+  },
+  {
+    name: 'rejects a tab after the Bearer scheme as a malformed request',
+    config: 'main',
+    request: async (f) => ({
+      certificate: f.clientA,
+      headers: { authorization: `Bearer\t${await f.mint()}` },
+    }),
+    expected: invalidRequest,
+  },
+  {
+    name: 'rejects two Authorization header lines',
+    config: 'main',
+    request: async (f) => {
+      const token = await f.mint();
+      return {
+        certificate: f.clientA,
+        rawHeaders: ['Authorization', `Bearer ${token}`, 'Authorization', `Bearer ${token}`],
+      };
+    },
+    expected: invalidRequest,
+  },
+  {
+    name: 'rejects a header token sent with access_token in the query',
+    config: 'main',
+    request: async (f) => ({
+      certificate: f.clientA,
+      path: '/resource?access_token=x',
+      token: await f.mint(),
+    }),
+    expected: invalidRequest,
+  },
+  {
+    name: 'rejects a header token sent with access_token in a form body',
+    config: 'main',
+    request: async (f) => ({
+      method: 'POST',
+      certificate: f.clientA,
+      token: await f.mint(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'access_token=x&amount=10',
+    }),
+    expected: invalidRequest,
+  },
+  {
+    name: 'accepts a form body without access_token',
+    config: 'main',
+    request: async (f) => ({
+      method: 'POST',
+      certificate: f.clientA,
+      token: await f.mint(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'amount=10',
+    }),
+    expected: accepted('A'),
+  },
+  {
+    name: 'accepts the scheme name in any case',
+    config: 'main',
+    request: async (f) => ({
+      certificate: f.clientA,
+      headers: { authorization: `bEaReR ${await f.mint()}` },
+    }),
+    expected: accepted('A'),
+  },
+  {
+    name: 'accepts several spaces between the scheme and the token',
+    config: 'main',
+    request: async (f) => ({
+      certificate: f.clientA,
+      headers: { authorization: `Bearer   ${await f.mint()}` },
+    }),
+    expected: accepted('A'),
+  },
+
+  // --- JWT validation (RFC 9068, RFC 8725) ---
+  {
+    name: 'rejects a JWT-shaped token whose header does not decode',
+    config: 'main',
+    request: (f) => ({ certificate: f.clientA, token: 'bm90IGpzb24.eyJzdWIiOiJ4In0.c2ln' }),
+    expected: invalidToken('token_malformed'),
+  },
+  {
+    name: 'rejects a token with a tampered signature',
+    config: 'main',
+    request: async (f) => ({ certificate: f.clientA, token: flipSignature(await f.mint()) }),
+    expected: invalidToken('token_signature_invalid'),
+  },
+  {
+    name: 'rejects an expired token',
+    config: 'main',
+    request: async (f) => ({ certificate: f.clientA, token: await f.mint({ expiresIn: -120 }) }),
+    expected: invalidToken('token_expired'),
+  },
+  {
+    name: 'rejects a token that is not yet valid',
+    config: 'main',
+    request: async (f) => ({ certificate: f.clientA, token: await f.mint({ claims: { nbf: now() + 600 } }) }),
+    expected: invalidToken('token_not_yet_valid'),
+  },
+  {
+    name: 'rejects a token for another audience',
+    config: 'main',
+    request: async (f) => ({
+      certificate: f.clientA,
+      token: await f.mint({ audience: 'https://other-api.example.com' }),
+    }),
+    expected: invalidToken('token_audience_mismatch'),
+  },
+  {
+    name: 'rejects a token naming another issuer',
+    config: 'main',
+    request: async (f) => ({
+      certificate: f.clientA,
+      token: await f.mint({ claims: { iss: 'https://evil.example.com' } }),
+    }),
+    expected: invalidToken('token_issuer_mismatch'),
+  },
+  {
+    name: 'rejects a token whose typ is not at+jwt',
+    config: 'main',
+    request: async (f) => ({ certificate: f.clientA, token: await f.mint({ header: { typ: 'JWT' } }) }),
+    expected: invalidToken('token_type_invalid'),
+  },
+  {
+    name: 'rejects a token without a required claim',
+    config: 'main',
+    request: async (f) => ({ certificate: f.clientA, token: await f.mint({ claims: { jti: undefined } }) }),
+    expected: invalidToken('token_claims_missing'),
+  },
+  {
+    name: 'accepts an RS256 token',
+    config: 'main',
+    request: async (f) => ({ certificate: f.clientA, token: await f.mint({ alg: 'RS256' }) }),
+    expected: accepted('A'),
+  },
+
+  // --- Binding (RFC 8705 §3) under binding: 'required' ---
+  {
+    name: 'accepts a bound token over a connection with the same certificate',
+    config: 'main',
+    request: async (f) => ({ certificate: f.clientA, token: await f.mint() }),
+    expected: accepted('A'),
+  },
+  {
+    name: 'rejects a bound token presented with a look-alike certificate',
+    config: 'main',
+    request: async (f) => ({ certificate: f.clientB, token: await f.mint() }),
+    expected: invalidToken('cnf_mismatch'),
+  },
+  {
+    name: 'rejects a bound token presented without a certificate',
+    config: 'main',
+    request: async (f) => ({ token: await f.mint() }),
+    expected: invalidToken('certificate_missing'),
+  },
+  {
+    name: 'rejects an unbound token under binding required',
+    config: 'main',
+    request: async (f) => ({ certificate: f.clientA, token: await f.mint({ certificate: null }) }),
+    expected: invalidToken('token_unbound'),
+  },
+  {
+    name: 'rejects a thumbprint in standard base64 instead of base64url',
+    config: 'main',
+    request: async (f) => ({
+      certificate: f.clientA,
+      token: await f.mint({
+        claims: {
+          cnf: { 'x5t#S256': `${Buffer.from(f.clientA.thumbprint, 'base64url').toString('base64')}` },
+        },
+      }),
+    }),
+    expected: invalidToken('cnf_malformed'),
+  },
+  {
+    name: 'rejects an empty cnf',
+    config: 'main',
+    request: async (f) => ({ certificate: f.clientA, token: await f.mint({ claims: { cnf: {} } }) }),
+    expected: invalidToken('cnf_malformed'),
+  },
+  {
+    name: 'rejects a DPoP-bound cnf (jkt)',
+    config: 'main',
+    request: async (f) => ({
+      certificate: f.clientA,
+      token: await f.mint({ claims: { cnf: { jkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' } } }),
+    }),
+    expected: invalidToken('cnf_unsupported'),
+  },
+
+  // --- binding: 'if-present' ---
+  {
+    name: 'accepts an unbound token without a certificate under if-present',
+    config: 'ifPresent',
+    request: async (f) => ({ token: await f.mint({ certificate: null }) }),
+    expected: accepted('none', { bound: false }),
+  },
+  {
+    name: 'accepts an unbound token with a certificate under if-present, reporting it unbound',
+    config: 'ifPresent',
+    request: async (f) => ({ certificate: f.clientB, token: await f.mint({ certificate: null }) }),
+    expected: (f) => ({ ...accepted('none', { bound: false, thumbprint: f.clientB.thumbprint })(f) }),
+  },
+  {
+    name: 'still rejects a bound token without a certificate under if-present',
+    config: 'ifPresent',
+    request: async (f) => ({ token: await f.mint() }),
+    expected: invalidToken('certificate_missing'),
+  },
+  {
+    name: 'still rejects a bound token with a look-alike certificate under if-present',
+    config: 'ifPresent',
+    request: async (f) => ({ certificate: f.clientB, token: await f.mint() }),
+    expected: invalidToken('cnf_mismatch'),
+  },
+  {
+    name: 'accepts a bound token with its certificate under if-present',
+    config: 'ifPresent',
+    request: async (f) => ({ certificate: f.clientA, token: await f.mint() }),
+    expected: accepted('A'),
+  },
+
+  // --- Opaque tokens through introspection (RFC 7662) ---
+  {
+    name: 'accepts an opaque bound token through introspection with its certificate',
+    config: 'main',
+    request: (f) => ({
+      certificate: f.clientA,
+      token: f.issuer.mintOpaqueToken({ certificate: f.clientA, scope: 'read' }),
+    }),
+    expected: accepted('A', { format: 'opaque' }),
+  },
+  {
+    name: 'rejects an opaque bound token presented with a look-alike certificate',
+    config: 'main',
+    request: (f) => ({
+      certificate: f.clientB,
+      token: f.issuer.mintOpaqueToken({ certificate: f.clientA, scope: 'read' }),
+    }),
+    expected: invalidToken('cnf_mismatch'),
+  },
+  {
+    name: 'rejects an opaque bound token presented without a certificate',
+    config: 'main',
+    request: (f) => ({ token: f.issuer.mintOpaqueToken({ certificate: f.clientA, scope: 'read' }) }),
+    expected: invalidToken('certificate_missing'),
+  },
+  {
+    name: 'rejects a revoked opaque token',
+    config: 'main',
+    request: (f) => {
+      const token = f.issuer.mintOpaqueToken({ certificate: f.clientA, scope: 'read' });
+      f.issuer.revoke(token);
+      return { certificate: f.clientA, token };
+    },
+    expected: invalidToken('token_inactive'),
+  },
+  {
+    name: 'rejects an opaque token the authorization server never issued',
+    config: 'main',
+    request: (f) => ({ certificate: f.clientA, token: 'never-issued-opaque-token' }),
+    expected: invalidToken('token_inactive'),
+  },
+  {
+    name: 'rejects an opaque token that is not bound',
+    config: 'main',
+    request: (f) => ({ certificate: f.clientA, token: f.issuer.mintOpaqueToken({ scope: 'read' }) }),
+    expected: invalidToken('token_unbound'),
+  },
+
+  // --- Scopes and public routes ---
+  {
+    name: 'answers a missing scope with 403 insufficient_scope naming it',
+    config: 'main',
+    request: async (f) => ({ path: '/scoped', certificate: f.clientA, token: await f.mint() }),
+    expected: () => ({
+      status: 403,
+      error: 'insufficient_scope',
+      code: 'insufficient_scope',
+      scope: 'write',
+    }),
+  },
+  {
+    name: 'accepts a token carrying the required scope',
+    config: 'main',
+    request: async (f) => ({
+      path: '/scoped',
+      certificate: f.clientA,
+      token: await f.mint({ scope: 'read write' }),
+    }),
+    expected: accepted('A', { scopes: ['read', 'write'] }),
+  },
+  {
+    name: 'checks scopes of opaque tokens too',
+    config: 'main',
+    request: (f) => ({
+      path: '/scoped',
+      certificate: f.clientA,
+      token: f.issuer.mintOpaqueToken({ certificate: f.clientA, scope: 'read' }),
+    }),
+    expected: () => ({
+      status: 403,
+      error: 'insufficient_scope',
+      code: 'insufficient_scope',
+      scope: 'write',
+    }),
+  },
+  {
+    name: 'checks binding before scopes',
+    config: 'main',
+    request: async (f) => ({ path: '/scoped', certificate: f.clientB, token: await f.mint() }),
+    expected: invalidToken('cnf_mismatch'),
+  },
+  {
+    name: 'serves a public route without credentials',
+    config: 'main',
+    request: () => ({ path: '/health' }),
+    expected: () => ({ status: 200, body: { ok: true } }),
+  },
+  {
+    name: 'serves a public route whatever the Authorization header holds',
+    config: 'main',
+    request: () => ({ path: '/health', headers: { authorization: 'Bearer not-a-token,' } }),
+    expected: () => ({ status: 200, body: { ok: true } }),
+  },
+
+  // --- Certificates from a trusted proxy's header (RFC 9440) ---
+  {
+    name: 'accepts a bound token with its certificate in the header of a trusted proxy',
+    config: 'headerTrusted',
+    request: async (f) => ({ token: await f.mint(), headers: { 'client-cert': rfc9440(f.clientA) } }),
+    expected: accepted('A'),
+  },
+  {
+    name: 'rejects a bound token with a look-alike certificate in the header of a trusted proxy',
+    config: 'headerTrusted',
+    request: async (f) => ({ token: await f.mint(), headers: { 'client-cert': rfc9440(f.clientB) } }),
+    expected: invalidToken('cnf_mismatch'),
+  },
+  {
+    name: 'ignores a malformed certificate header from a trusted proxy',
+    config: 'headerTrusted',
+    request: async (f) => ({ token: await f.mint(), headers: { 'client-cert': 'not-a-certificate' } }),
+    expected: invalidToken('certificate_missing'),
+  },
+  {
+    name: 'never falls back to the TLS certificate in header mode',
+    config: 'headerTrusted',
+    request: async (f) => ({ certificate: f.clientA, token: await f.mint() }),
+    expected: invalidToken('certificate_missing'),
+  },
+  {
+    name: 'ignores a certificate header sent by an untrusted peer',
+    config: 'headerUntrusted',
+    request: async (f) => ({ token: await f.mint(), headers: { 'client-cert': rfc9440(f.clientA) } }),
+    expected: invalidToken('certificate_missing'),
+  },
+
+  // --- The authorization server unavailable ---
+  {
+    name: 'answers 503 with Retry-After when the JWKS cannot be fetched',
+    config: 'down',
+    request: async (f) => ({
+      certificate: f.clientA,
+      token: await f.downIssuer.mintAccessToken({ certificate: f.clientA, scope: 'read' }),
+    }),
+    expected: () => ({ status: 503, code: 'authorization_server_unavailable' }),
+  },
+  {
+    name: 'answers 503 with Retry-After when introspection cannot be reached',
+    config: 'down',
+    request: (f) => ({
+      certificate: f.clientA,
+      token: f.downIssuer.mintOpaqueToken({ certificate: f.clientA, scope: 'read' }),
+    }),
+    expected: () => ({ status: 503, code: 'authorization_server_unavailable' }),
+  },
+];

@@ -1,0 +1,149 @@
+/**
+ * The adapter conformance suite: every case of `cases.ts` runs against Express, Koa, Fastify,
+ * Nest on Express and Nest on Fastify (see `targets.ts`), and every target must produce the same
+ * whole outcome: status, JSON body (`error`, `error_description`, `code`), the exact
+ * `WWW-Authenticate`, `Retry-After` on 503, `Cache-Control: no-store` on authenticated answers,
+ * and never the token in the response.
+ */
+import type { CertboundOptions } from '@certbound/core';
+import {
+  createTestIssuer,
+  createTestPki,
+  httpsRequest,
+  type TestIssuer,
+  type TestPki,
+} from '@certbound/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningApp } from '../support/https-app.js';
+import {
+  CASES,
+  type ConfigName,
+  DESCRIPTIONS,
+  type Expected,
+  type Fixtures,
+  REALM,
+  type RequestSpec,
+} from './cases.js';
+import { TARGETS, type TargetName } from './targets.js';
+
+let pki: TestPki;
+let fixtures: Fixtures;
+const apps = new Map<string, RunningApp>();
+const appKey = (config: ConfigName, target: TargetName) => `${config}/${target}`;
+
+function optionsFor(issuer: TestIssuer, extra: Partial<CertboundOptions> = {}): CertboundOptions {
+  return {
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    realm: REALM,
+    tls: { ca: issuer.ca },
+    introspection: issuer.introspectionClient,
+    ...extra,
+  };
+}
+
+beforeAll(async () => {
+  pki = await createTestPki();
+  const [issuer, downIssuer] = await Promise.all([createTestIssuer({ pki }), createTestIssuer({ pki })]);
+  downIssuer.outage('down');
+  const subject = 'CN=client-a, O=certbound';
+  const [clientA, clientB] = await Promise.all([pki.issueClient({ subject }), pki.issueClient({ subject })]);
+  fixtures = {
+    issuer,
+    downIssuer,
+    clientA,
+    clientB,
+    mint: (options = {}) => issuer.mintAccessToken({ certificate: clientA, scope: 'read', ...options }),
+  };
+  const header = { from: 'header', format: 'rfc9440' } as const;
+  const configs: Record<ConfigName, CertboundOptions> = {
+    main: optionsFor(issuer),
+    ifPresent: optionsFor(issuer, { binding: 'if-present' }),
+    headerTrusted: optionsFor(issuer, {
+      certificate: { ...header, trustedProxies: ['127.0.0.1/32', '::1'] },
+    }),
+    headerUntrusted: optionsFor(issuer, { certificate: { ...header, trustedProxies: ['192.0.2.0/24'] } }),
+    down: optionsFor(downIssuer),
+  };
+  await Promise.all(
+    Object.entries(configs).flatMap(([config, options]) =>
+      TARGETS.map(async (target) => {
+        apps.set(appKey(config as ConfigName, target.name), await target.start(options, pki));
+      }),
+    ),
+  );
+});
+
+afterAll(async () => {
+  await Promise.all([...apps.values()].map((app) => app.close()));
+  await Promise.all([fixtures?.issuer.close(), fixtures?.downIssuer.close()]);
+});
+
+function send(app: RunningApp, spec: RequestSpec) {
+  return httpsRequest(`${app.url}${spec.path ?? '/resource'}`, {
+    method: spec.method ?? 'GET',
+    ca: pki.ca.cert,
+    certificate: spec.certificate,
+    headers: {
+      ...(spec.token === undefined ? {} : { authorization: `Bearer ${spec.token}` }),
+      ...(spec.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(spec.body)) }),
+      ...spec.headers,
+    },
+    rawHeaders: spec.rawHeaders,
+    body: spec.body,
+  });
+}
+
+/** The exact challenge for an expected failure (RFC 6750 §3), or undefined on 503. */
+function challenge(expected: Exclude<Expected, { status: 200 }>): string | undefined {
+  if (expected.status === 503) return undefined;
+  if (expected.error === undefined) return `Bearer realm="${REALM}"`;
+  const scope = expected.scope === undefined ? '' : `, scope="${expected.scope}"`;
+  return `Bearer realm="${REALM}", error="${expected.error}", error_description="${description(expected)}"${scope}`;
+}
+
+function description(expected: Exclude<Expected, { status: 200 }>): string {
+  return expected.code === 'invalid_request' ? '' : DESCRIPTIONS[expected.code as keyof typeof DESCRIPTIONS];
+}
+
+describe.each(CASES)('$name', (testCase) => {
+  it.each(TARGETS.map((t) => t.name))('%s', async (target) => {
+    const spec = await testCase.request(fixtures);
+    const response = await send(apps.get(appKey(testCase.config, target))!, spec);
+    const expected = testCase.expected(fixtures);
+
+    expect(response.status).toBe(expected.status);
+    if (spec.token !== undefined) expect(response.body).not.toContain(spec.token);
+    if (expected.status === 200) {
+      expect(response.json).toEqual(expected.body);
+      expect(response.headers['www-authenticate']).toBeUndefined();
+      if (spec.path !== '/health') expect(response.headers['cache-control']).toBe('no-store');
+      return;
+    }
+    const body = response.json as Record<string, unknown>;
+    expect(body.code).toBe(expected.code);
+    expect(body.error).toBe(expected.error);
+    if (expected.status === 503) {
+      // 5 s, or what is left of the 1 s hold-down after a failure (an integer either way).
+      expect(response.headers['retry-after']).toMatch(/^[1-5]$/);
+    } else {
+      expect(response.headers['retry-after']).toBeUndefined();
+    }
+    if (expected.code === 'invalid_request') {
+      // Several descriptions share this code: the body's must be one of them, and the challenge's.
+      expect([DESCRIPTIONS.malformed, DESCRIPTIONS.duplicate, DESCRIPTIONS.multipleMethods]).toContain(
+        body.error_description,
+      );
+      expect(response.headers['www-authenticate']).toBe(
+        `Bearer realm="${REALM}", error="invalid_request", error_description="${body.error_description}"`,
+      );
+      return;
+    }
+    expect(body).toEqual({
+      ...(expected.error === undefined ? {} : { error: expected.error }),
+      error_description: DESCRIPTIONS[expected.code as keyof typeof DESCRIPTIONS],
+      code: expected.code,
+    });
+    expect(response.headers['www-authenticate']).toBe(challenge(expected));
+  });
+});
