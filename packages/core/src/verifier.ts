@@ -243,11 +243,34 @@ export function isVerifier(value: unknown): value is Verifier {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[VERIFIER] === true;
 }
 
+/**
+ * What adapter factories take: options, a verifier, or `{ verifier }` (for frameworks that copy
+ * their options objects, such as Fastify's `register` and Nest's module builder).
+ */
+export type VerifierSource<Claims extends TokenClaims = TokenClaims> =
+  | CertboundOptions
+  | Verifier<Claims>
+  | { verifier: Verifier<Claims> };
+
+function givenVerifier<Claims extends TokenClaims>(
+  source: VerifierSource<Claims>,
+): Verifier<Claims> | undefined {
+  if (isVerifier(source)) return source as Verifier<Claims>;
+  const wrapped = (source as { verifier?: unknown }).verifier;
+  return isVerifier(wrapped) ? (wrapped as Verifier<Claims>) : undefined;
+}
+
 /** The verifier given, or a new one from options: what every adapter factory does first. */
 export function resolveVerifier<Claims extends TokenClaims = TokenClaims>(
-  optionsOrVerifier: CertboundOptions | Verifier<Claims>,
+  source: VerifierSource<Claims>,
 ): Verifier<Claims> {
-  return isVerifier(optionsOrVerifier)
-    ? (optionsOrVerifier as Verifier<Claims>)
-    : createVerifier<Claims>(optionsOrVerifier as CertboundOptions);
+  return givenVerifier(source) ?? createVerifier<Claims>(source as CertboundOptions);
+}
+
+/**
+ * Whether {@link resolveVerifier} creates the verifier from `source` (options), in which case the
+ * adapter owns it and closes it with the app; a verifier passed in is left to its owner.
+ */
+export function createsVerifier(source: VerifierSource): boolean {
+  return givenVerifier(source) === undefined;
 }

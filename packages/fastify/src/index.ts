@@ -8,20 +8,13 @@ import {
   type AuthInfo,
   assertScopeNames,
   type CertboundOptions,
+  createsVerifier,
   isCertboundError,
-  isVerifier,
   requireScopes as requireScopesOf,
   resolveVerifier,
   type Verifier,
 } from '@certbound/core';
-import type {
-  FastifyError,
-  FastifyPluginAsync,
-  FastifyReply,
-  FastifyRequest,
-  preHandlerAsyncHookHandler,
-  RawServerBase,
-} from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler, RawServerBase } from 'fastify';
 import fp from 'fastify-plugin';
 
 declare module 'fastify' {
@@ -41,16 +34,15 @@ export type CertboundPluginOptions = CertboundOptions | { verifier: Verifier };
 /** Options Fastify's own `register` understands; they are not certbound's. */
 const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'] as const;
 
-function verifierOf(options: CertboundPluginOptions): { verifier: Verifier; owned: boolean } {
-  if ('verifier' in options && isVerifier(options.verifier))
-    return { verifier: options.verifier, owned: false };
+function withoutRegisterOptions(options: CertboundPluginOptions): CertboundPluginOptions {
   const own: Record<string, unknown> = { ...options };
   for (const name of REGISTER_OPTIONS) delete own[name];
-  return { verifier: resolveVerifier(own as unknown as CertboundOptions), owned: true };
+  return own as unknown as CertboundPluginOptions;
 }
 
 const plugin: FastifyPluginAsync<CertboundPluginOptions, RawServerBase> = async (app, options) => {
-  const { verifier, owned } = verifierOf(options);
+  const source = withoutRegisterOptions(options);
+  const verifier = resolveVerifier(source);
   app.decorateRequest('auth', undefined);
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.certbound === false) return;
@@ -61,7 +53,7 @@ const plugin: FastifyPluginAsync<CertboundPluginOptions, RawServerBase> = async 
   app.addHook('preValidation', async (request) => {
     if (request.auth !== undefined) verifier.checkBody(request.raw, request.body);
   });
-  if (owned) app.addHook('onClose', () => verifier.close());
+  if (createsVerifier(source)) app.addHook('onClose', () => verifier.close());
 };
 
 /**
@@ -76,10 +68,13 @@ const plugin: FastifyPluginAsync<CertboundPluginOptions, RawServerBase> = async 
 export const certbound = fp(plugin, { fastify: '5.x', name: '@certbound/fastify' });
 export default certbound;
 
-/** A `preHandler` requiring every one of `scopes` (403 `insufficient_scope` otherwise). */
-export function requireScopes(...scopes: string[]): preHandlerAsyncHookHandler {
+/**
+ * A `preHandler` requiring every one of `scopes` (403 `insufficient_scope` otherwise); typed
+ * structurally so it fits HTTP/1.1 and HTTP/2 instances alike.
+ */
+export function requireScopes(...scopes: string[]): (request: { auth?: AuthInfo }) => Promise<void> {
   assertScopeNames(scopes);
-  return async (request: FastifyRequest) => {
+  return async (request) => {
     requireScopesOf(request.auth, ...scopes);
   };
 }
@@ -89,11 +84,18 @@ export function requireScopes(...scopes: string[]): preHandlerAsyncHookHandler {
  * JSON body `{ error, error_description, code }`; other errors are rethrown to Fastify's default
  * handling. Without it, Fastify's default handler sends the same status, headers and `code`.
  */
-export function errorHandler() {
-  return (error: FastifyError | Error, _request: FastifyRequest, reply: FastifyReply) => {
+export function errorHandler(): (error: Error, request: unknown, reply: ErrorReply) => ErrorReply {
+  return (error, _request, reply) => {
     if (!isCertboundError(error)) throw error;
     return reply.code(error.status).headers(error.headers).send(error.toJSON());
   };
+}
+
+/** The part of `FastifyReply` the error handler uses, whatever the server type (HTTP/1.1 or HTTP/2). */
+export interface ErrorReply {
+  code(statusCode: number): ErrorReply;
+  headers(values: Record<string, string>): ErrorReply;
+  send(payload: unknown): ErrorReply;
 }
 
 export type { AuthInfo, CertboundOptions, Verifier } from '@certbound/core';

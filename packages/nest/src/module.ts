@@ -2,13 +2,13 @@
  * `CertboundModule.forRoot(options)` / `forRootAsync({ useFactory, inject, imports })`: one
  * verifier for the app, and `CertboundGuard` to apply per controller or globally (`APP_GUARD`).
  */
-import { type CertboundOptions, isVerifier, resolveVerifier, type Verifier } from '@certbound/core';
+import { type CertboundOptions, createsVerifier, resolveVerifier, type Verifier } from '@certbound/core';
 import { ConfigurableModuleBuilder, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { CertboundGuard } from './guard.js';
 import { CERTBOUND_VERIFIER } from './tokens.js';
 
-/** Verifier options, or a verifier you created (and close) yourself. */
-export type CertboundModuleOptions = CertboundOptions | Verifier;
+/** Verifier options, or `{ verifier }`: one you created (and close) yourself. */
+export type CertboundModuleOptions = CertboundOptions | { verifier: Verifier };
 
 const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } =
   new ConfigurableModuleBuilder<CertboundModuleOptions>({ moduleName: 'Certbound' })
@@ -41,6 +41,6 @@ export class CertboundModule extends ConfigurableModuleClass implements OnApplic
 
   /** Closes the verifier the module created from options (never one you passed in). */
   async onApplicationShutdown(): Promise<void> {
-    if (!isVerifier(this.options)) await this.verifier.close();
+    if (createsVerifier(this.options)) await this.verifier.close();
   }
 }

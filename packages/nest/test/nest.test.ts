@@ -1,0 +1,150 @@
+import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import { type AuthInfo, createVerifier, type Verifier } from '@certbound/core';
+import {
+  Auth,
+  CERTBOUND_VERIFIER,
+  CertboundGuard,
+  CertboundModule,
+  type CertboundModuleOptions,
+  Scopes,
+} from '@certbound/nest';
+import {
+  createTestIssuer,
+  createTestPki,
+  httpsRequest,
+  type TestCertificate,
+  type TestIssuer,
+  type TestPki,
+} from '@certbound/testing';
+import { Controller, Get, type INestApplication, Module, UseGuards } from '@nestjs/common';
+import { NestFactory, Reflector } from '@nestjs/core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+let pki: TestPki;
+let issuer: TestIssuer;
+let clientA: TestCertificate;
+
+function options() {
+  return { issuer: issuer.issuer, audience: issuer.audience, tls: { ca: issuer.ca }, realm: 'nest' };
+}
+
+@Scopes('read')
+@UseGuards(CertboundGuard)
+@Controller('accounts')
+class AccountsController {
+  @Get()
+  list(@Auth() auth: AuthInfo) {
+    return { subject: auth.subject };
+  }
+
+  @Scopes('write')
+  @Get('transfer')
+  transfer() {
+    return { ok: true };
+  }
+}
+
+/** A feature module that does not import CertboundModule: the guard resolves because it is global. */
+@Module({ controllers: [AccountsController] })
+class AccountsModule {}
+
+function appModule(moduleOptions: CertboundModuleOptions) {
+  @Module({ imports: [CertboundModule.forRoot(moduleOptions), AccountsModule] })
+  class AppModule {}
+  return AppModule;
+}
+
+async function start(moduleOptions: CertboundModuleOptions): Promise<{ app: INestApplication; url: string }> {
+  const app = await NestFactory.create(appModule(moduleOptions), {
+    httpsOptions: {
+      cert: pki.server.cert,
+      key: pki.server.key,
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
+    logger: false,
+    abortOnError: false,
+  });
+  await app.listen(0, '127.0.0.1');
+  return { app, url: `https://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}` };
+}
+
+beforeAll(async () => {
+  pki = await createTestPki();
+  issuer = await createTestIssuer({ pki });
+  clientA = await pki.issueClient({ subject: 'CN=client-a' });
+});
+
+afterAll(async () => {
+  await issuer?.close();
+});
+
+describe('@certbound/nest', () => {
+  it('requires the scopes of the controller and of the handler, in a feature module', async () => {
+    const { app, url } = await start(options());
+    try {
+      const token = await issuer.mintAccessToken({ certificate: clientA, scope: 'read' });
+      const request = (path: string) =>
+        httpsRequest(`${url}${path}`, {
+          ca: pki.ca.cert,
+          certificate: clientA,
+          headers: { authorization: `Bearer ${token}` },
+        });
+      const list = await request('/accounts');
+      expect(list.status).toBe(200);
+      expect(list.json).toEqual({ subject: 'client-a' });
+
+      const transfer = await request('/accounts/transfer');
+      expect(transfer.status).toBe(403);
+      expect(transfer.headers['www-authenticate']).toBe(
+        'Bearer realm="nest", error="insufficient_scope", error_description="The access token lacks the required scope", scope="write read"',
+      );
+      expect(transfer.json).toEqual({
+        error: 'insufficient_scope',
+        error_description: 'The access token lacks the required scope',
+        code: 'insufficient_scope',
+      });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('closes the verifier it created when the app closes, and exposes it for injection', async () => {
+    const { app } = await start(options());
+    const verifier = app.get<Verifier>(CERTBOUND_VERIFIER);
+    const close = vi.spyOn(verifier, 'close');
+    await app.close();
+    expect(close).toHaveBeenCalledOnce();
+  });
+
+  it('leaves open a verifier passed in', async () => {
+    const verifier = createVerifier(options());
+    const close = vi.spyOn(verifier, 'close');
+    const { app } = await start({ verifier });
+    expect(app.get(CERTBOUND_VERIFIER)).toBe(verifier);
+    await app.close();
+    expect(close).not.toHaveBeenCalled();
+    await verifier.close();
+  });
+
+  it('fails app creation for invalid options, naming the option', async () => {
+    await expect(
+      NestFactory.create(appModule({ ...options(), bindng: 'required' } as never), {
+        logger: false,
+        abortOnError: false,
+      }),
+    ).rejects.toThrow(/bindng/);
+    expect(() => Scopes('has space')).toThrow(TypeError);
+  });
+
+  it('refuses non-HTTP contexts (a global guard also sees microservice handlers)', async () => {
+    const verifier = createVerifier(options());
+    const authenticate = vi.spyOn(verifier, 'authenticate');
+    const guard = new CertboundGuard(verifier, new Reflector(), { httpAdapter: {} } as never);
+    const rpc = { getType: () => 'rpc' } as never;
+    await expect(guard.canActivate(rpc)).resolves.toBe(false);
+    expect(authenticate).not.toHaveBeenCalled();
+    await verifier.close();
+  });
+});
