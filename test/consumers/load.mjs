@@ -1,0 +1,13 @@
+// An ESM consumer: import every package's built output and report what it exports.
+const packages = ['core', 'express', 'koa', 'fastify', 'nest', 'testing'];
+const report = {};
+for (const name of packages) {
+  const exported = await import(`@certbound/${name}`);
+  report[name] = Object.keys(exported)
+    .filter((key) => key !== 'default')
+    .sort();
+}
+const { InvalidTokenError } = await import('@certbound/express');
+const { isCertboundError } = await import('@certbound/core');
+report.crossPackageError = isCertboundError(new InvalidTokenError('cnf_mismatch'));
+process.stdout.write(JSON.stringify(report));
