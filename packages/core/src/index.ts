@@ -38,6 +38,7 @@ export { DEFAULT_TOKEN_CACHE_MAX, DEFAULT_TOKEN_CACHE_MAX_TTL_SECONDS } from './
 export { DEFAULT_CLOCK_TOLERANCE_SECONDS } from './token-time.js';
 export {
   type AuthenticateContext,
+  assertVerifierSource,
   createsVerifier,
   createVerifier,
   isVerifier,

@@ -274,3 +274,11 @@ export function resolveVerifier<Claims extends TokenClaims = TokenClaims>(
 export function createsVerifier(source: VerifierSource): boolean {
   return givenVerifier(source) === undefined;
 }
+
+/**
+ * Throws the TypeError `createVerifier` would throw for these options, without creating anything:
+ * for adapters whose verifier is created later (Nest's `forRoot`) to fail at start-up all the same.
+ */
+export function assertVerifierSource(source: VerifierSource): void {
+  if (createsVerifier(source)) normalizeOptions(source);
+}

@@ -2,15 +2,27 @@
  * `CertboundModule.forRoot(options)` / `forRootAsync({ useFactory, inject, imports })`: one
  * verifier for the app, and `CertboundGuard` to apply per controller or globally (`APP_GUARD`).
  */
-import { type CertboundOptions, createsVerifier, resolveVerifier, type Verifier } from '@certbound/core';
-import { ConfigurableModuleBuilder, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  assertVerifierSource,
+  type CertboundOptions,
+  createsVerifier,
+  resolveVerifier,
+  type Verifier,
+} from '@certbound/core';
+import {
+  ConfigurableModuleBuilder,
+  type DynamicModule,
+  Inject,
+  Module,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { CertboundGuard } from './guard.js';
 import { CERTBOUND_VERIFIER } from './tokens.js';
 
 /** Verifier options, or `{ verifier }`: one you created (and close) yourself. */
 export type CertboundModuleOptions = CertboundOptions | { verifier: Verifier };
 
-const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } =
+const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE } =
   new ConfigurableModuleBuilder<CertboundModuleOptions>({ moduleName: 'Certbound' })
     .setClassMethodName('forRoot')
     // Global by default: one verifier per app, and the guard usable in every feature module.
@@ -37,6 +49,13 @@ export class CertboundModule extends ConfigurableModuleClass implements OnApplic
     @Inject(CERTBOUND_VERIFIER) private readonly verifier: Verifier,
   ) {
     super();
+  }
+
+  /** Validates `options` now (a bad option throws a TypeError naming it), then builds the module. */
+  static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
+    const { isGlobal: _isGlobal, ...source } = options;
+    assertVerifierSource(source as CertboundModuleOptions);
+    return super.forRoot(options);
   }
 
   /** Closes the verifier the module created from options (never one you passed in). */

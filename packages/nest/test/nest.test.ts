@@ -128,14 +128,30 @@ describe('@certbound/nest', () => {
     await verifier.close();
   });
 
-  it('fails app creation for invalid options, naming the option', async () => {
-    await expect(
-      NestFactory.create(appModule({ ...options(), bindng: 'required' } as never), {
-        logger: false,
-        abortOnError: false,
-      }),
-    ).rejects.toThrow(/bindng/);
+  it('throws at start-up for invalid options, naming the option', async () => {
+    expect(() => CertboundModule.forRoot({ ...options(), bindng: 'required' } as never)).toThrow(/bindng/);
     expect(() => Scopes('has space')).toThrow(TypeError);
+    // forRootAsync options arrive later: app creation fails with the same message.
+    @Module({
+      imports: [
+        CertboundModule.forRootAsync({ useFactory: () => ({ ...options(), bindng: 'required' }) as never }),
+      ],
+    })
+    class AsyncModule {}
+    await expect(NestFactory.create(AsyncModule, { logger: false, abortOnError: false })).rejects.toThrow(
+      /bindng/,
+    );
+  });
+
+  it('accepts isGlobal: false next to the options', async () => {
+    @Module({
+      imports: [CertboundModule.forRoot({ ...options(), isGlobal: false })],
+      controllers: [],
+    })
+    class LocalModule {}
+    const app = await NestFactory.create(LocalModule, { logger: false, abortOnError: false });
+    expect(app.get(CERTBOUND_VERIFIER)).toBeDefined();
+    await app.close();
   });
 
   it('refuses non-HTTP contexts (a global guard also sees microservice handlers)', async () => {
