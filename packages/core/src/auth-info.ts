@@ -6,8 +6,8 @@ export type TokenClaims = Record<string, unknown>;
 
 /**
  * The result of a successful authentication. `claims` is the verified JWT payload or the
- * introspection response; it and `scopes` are shared between requests with the same token and
- * are frozen.
+ * introspection response, shared between requests with the same token and deeply frozen;
+ * `scopes` is a fresh array per request.
  */
 export interface AuthInfo<Claims extends TokenClaims = TokenClaims> {
   /** The access token as presented. Never log it. */
