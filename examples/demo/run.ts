@@ -1,34 +1,94 @@
 /**
- * The end-to-end demo, on loopback only:
- *   1. a real OAuth 2.0 authorization server (oidc-provider) with RFC 8705 mTLS client
- *      authentication issues an access token bound to client certificate A;
- *   2. an Express API protected by @certbound/express accepts that token over mTLS with A;
- *   3. the same token, stolen and replayed with a look-alike certificate B (same subject, other
- *      key) or with no certificate, is refused with 401 invalid_token.
- * Exits non-zero if any step does not behave as described.
+ * The end-to-end demo, on loopback only, narrated step by step:
+ *   - a throw-away PKI: a CA, the servers' certificates, client certificate A, a look-alike B
+ *     (same subject, other key) and a self-signed certificate C;
+ *   - a real OAuth 2.0 authorization server (oidc-provider) with RFC 8705 mutual-TLS client
+ *     authentication (`tls_client_auth` and `self_signed_tls_client_auth`) issuing
+ *     certificate-bound access tokens, as JWTs and as opaque tokens it answers RFC 7662
+ *     introspection for;
+ *   - an Express API protected by @certbound/express over mutual TLS.
+ * Every step prints ✔ or ✘; the demo exits non-zero if any step does not behave as described,
+ * and closes every server it started.
  */
 import { certbound, errorHandler, requireScopes } from '@certbound/express';
-import { createTestPki, httpsRequest, type TestCertificate } from '@certbound/testing';
+import { createTestPki, type HttpsResponse, httpsRequest, type TestCertificate } from '@certbound/testing';
 import express from 'express';
 import { startAuthorizationServer } from '../../test/support/authorization-server.js';
 import { startHttpsApp } from '../../test/support/https-app.js';
 
 const RESOURCE = 'https://api.bank.example';
+const started = Date.now();
+const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
+const dim = (text: string) => (process.stdout.isTTY ? `\x1b[2m${text}\x1b[0m` : text);
+
+let failures = 0;
+let steps = 0;
+
+/** Prints one step with its mark; `ok` says whether it behaved as described. */
+function report(ok: boolean, title: string, details: string[] = []): void {
+  steps++;
+  if (!ok) failures++;
+  console.log(`  ${ok ? '✔' : '✘'} ${title}`);
+  for (const line of details) console.log(dim(`      ${line}`));
+}
+
+/** Calls the API and checks the status and (for failures) certbound's `code`. */
+async function call(
+  title: string,
+  request: { path: string; method?: string; certificate?: TestCertificate; token: string },
+  expected: { status: number; code?: string },
+): Promise<HttpsResponse> {
+  const response = await httpsRequest(`${api.url}${request.path}`, {
+    method: request.method ?? 'GET',
+    ca: pki.ca.cert,
+    certificate: request.certificate,
+    headers: { authorization: `Bearer ${request.token}` },
+  });
+  const body = response.json as { code?: string } | undefined;
+  const ok =
+    response.status === expected.status && (expected.code === undefined || body?.code === expected.code);
+  const challenge = response.headers['www-authenticate'];
+  report(ok, title, [
+    `${request.method ?? 'GET'} ${request.path} → ${response.status} ${response.body}`,
+    ...(challenge ? [`WWW-Authenticate: ${challenge}`] : []),
+  ]);
+  return response;
+}
+
+const decodePayload = (jwt: string) =>
+  JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+
+console.log(bold('certbound demo: RFC 8705 certificate-bound access tokens, end to end on loopback\n'));
 
 const pki = await createTestPki();
+const [certA, lookAlikeB, selfSignedC] = await Promise.all([
+  pki.issueClient({ subject: 'CN=fintech-app, O=Example Fintech' }),
+  pki.issueClient({ subject: 'CN=fintech-app, O=Example Fintech' }),
+  pki.selfSigned({ subject: 'CN=partner-app, O=Example Partner' }),
+]);
 const as = await startAuthorizationServer({
   pki,
   resource: RESOURCE,
   scopes: ['accounts:read', 'payments:write'],
 });
-const certA = await pki.issueClient({ subject: 'CN=fintech-app, O=Example Fintech' });
-const lookAlikeB = await pki.issueClient({ subject: 'CN=fintech-app, O=Example Fintech' });
-const client = await as.registerMtlsClient(certA, { clientId: 'fintech-app' });
 
 const app = express();
-app.use(certbound({ issuer: as.issuer, audience: RESOURCE, tls: { ca: as.ca }, realm: 'bank' }));
+app.use(
+  certbound({
+    issuer: as.issuer,
+    audience: RESOURCE,
+    tls: { ca: as.ca },
+    realm: 'bank',
+    // Opaque tokens are introspected (RFC 7662); JWTs are checked against the issuer's JWKS.
+    introspection: as.introspectionClient,
+  }),
+);
 app.get('/accounts', requireScopes('accounts:read'), (req, res) => {
-  res.json({ accounts: [{ id: 'acc-1', balance: '1200.00' }], client: req.auth?.clientId });
+  res.json({
+    accounts: [{ id: 'acc-1', balance: '1200.00' }],
+    client: req.auth?.clientId,
+    format: req.auth?.format,
+  });
 });
 app.post('/payments', requireScopes('payments:write'), (_req, res) => {
   res.status(201).json({ payment: 'pay-1' });
@@ -36,47 +96,90 @@ app.post('/payments', requireScopes('payments:write'), (_req, res) => {
 app.use(errorHandler());
 const api = await startHttpsApp(app, pki);
 
-let failures = 0;
-async function step(
-  title: string,
-  certificate: TestCertificate | undefined,
-  token: string,
-  expected: number,
-  [method, path] = ['GET', '/accounts'],
-) {
-  const res = await httpsRequest(`${api.url}${path}`, {
-    method,
-    ca: pki.ca.cert,
-    certificate,
-    headers: { authorization: `Bearer ${token}` },
-  });
-  const ok = res.status === expected;
-  if (!ok) failures++;
-  console.log(`${ok ? '✔' : '✘'} ${title}`);
-  console.log(`    → ${res.status} ${res.body}`);
-  if (res.headers['www-authenticate'])
-    console.log(`      WWW-Authenticate: ${res.headers['www-authenticate']}`);
-}
-
 try {
-  console.log(`authorization server: ${as.issuer}   API: ${api.url}\n`);
-  const token = await as.issueToken(client, { scope: 'accounts:read' });
-  const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
-  console.log(`client A obtained a token over mTLS; cnf = ${JSON.stringify(claims.cnf)}`);
-  console.log(`certificate A x5t#S256 = ${certA.thumbprint}\n`);
+  console.log('Set-up');
+  console.log(`  throw-away PKI: client certificate A (CN=fintech-app) x5t#S256 = ${certA.thumbprint}`);
+  console.log(`                  look-alike B (same subject, other key) x5t#S256 = ${lookAlikeB.thumbprint}`);
+  console.log(
+    `                  self-signed C (CN=partner-app)         x5t#S256 = ${selfSignedC.thumbprint}`,
+  );
+  console.log(`  authorization server (oidc-provider, mTLS client authentication): ${as.issuer}`);
+  console.log(`  API (Express + @certbound/express, mutual TLS, realm "bank"):      ${api.url}\n`);
 
-  await step('client A calls the API with its own certificate', certA, token, 200);
-  await step('an attacker replays the stolen token with a look-alike certificate B', lookAlikeB, token, 401);
-  await step('an attacker replays the stolen token without any certificate', undefined, token, 401);
-  await step('client A tries a payment its token has no scope for', certA, token, 403, ['POST', '/payments']);
+  console.log(
+    bold('1. A JWT access token bound to certificate A (client authenticates with tls_client_auth)'),
+  );
+  const fintech = await as.registerMtlsClient(certA, { clientId: 'fintech-app' });
+  const tokenResponse = await as.tokenResponse(fintech, { scope: 'accounts:read' });
+  const jwt = String(tokenResponse.access_token);
+  const cnf = decodePayload(jwt).cnf as Record<string, unknown> | undefined;
+  report(
+    tokenResponse.token_type === 'Bearer' && cnf?.['x5t#S256'] === certA.thumbprint,
+    'the client gets a token over mTLS with certificate A; the AS binds it to A',
+    [`token_type ${String(tokenResponse.token_type)}, cnf ${JSON.stringify(cnf)}`],
+  );
+  await call(
+    'the client calls the API with certificate A',
+    { path: '/accounts', certificate: certA, token: jwt },
+    {
+      status: 200,
+    },
+  );
+  await call(
+    'an attacker replays the stolen token with look-alike certificate B',
+    { path: '/accounts', certificate: lookAlikeB, token: jwt },
+    { status: 401, code: 'cnf_mismatch' },
+  );
+  await call(
+    'an attacker replays the stolen token without a certificate',
+    { path: '/accounts', token: jwt },
+    { status: 401, code: 'certificate_missing' },
+  );
+  await call(
+    'the client tries a payment its token has no scope for',
+    { path: '/payments', method: 'POST', certificate: certA, token: jwt },
+    { status: 403, code: 'insufficient_scope' },
+  );
+
+  console.log(
+    bold(
+      '\n2. An opaque token bound to self-signed certificate C (self_signed_tls_client_auth), via introspection',
+    ),
+  );
+  const partner = await as.registerMtlsClient(selfSignedC, {
+    clientId: 'partner-app',
+    authMethod: 'self_signed_tls_client_auth',
+    accessTokenFormat: 'opaque',
+  });
+  const opaque = await as.issueToken(partner, { scope: 'accounts:read' });
+  report(!opaque.includes('.'), 'the partner gets an opaque token over mTLS with certificate C', [
+    `${opaque.slice(0, 8)}… (${opaque.length} characters, not a JWT: the API must ask the AS)`,
+  ]);
+  const introspected = await call(
+    'the partner calls the API with certificate C (the API introspects the token)',
+    { path: '/accounts', certificate: selfSignedC, token: opaque },
+    { status: 200 },
+  );
+  if ((introspected.json as { format?: string } | undefined)?.format !== 'opaque') {
+    report(false, 'the API saw an opaque token');
+  }
+  await call(
+    'an attacker replays the stolen opaque token with certificate A',
+    { path: '/accounts', certificate: certA, token: opaque },
+    { status: 401, code: 'cnf_mismatch' },
+  );
+} catch (error) {
+  failures++;
+  console.error('\nThe demo stopped on an unexpected error:', error);
 } finally {
   await api.close();
   await as.close();
 }
 
+const seconds = ((Date.now() - started) / 1000).toFixed(1);
 console.log(
   failures === 0
-    ? '\nDemo passed: the stolen token was useless.'
-    : `\nDemo FAILED: ${failures} step(s) misbehaved.`,
+    ? bold(`\nAll ${steps} steps behaved as described (${seconds} s): a stolen bound token is useless.`)
+    : bold(`\nDemo FAILED: ${failures} of ${steps} steps misbehaved (${seconds} s).`),
 );
-process.exit(failures === 0 ? 0 : 1);
+process.exitCode = failures === 0 ? 0 : 1;

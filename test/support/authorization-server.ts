@@ -44,6 +44,8 @@ export interface RegisterMtlsClientOptions {
    * (the certificate itself is registered in the client's JWKS, e.g. from `pki.selfSigned()`).
    */
   authMethod?: 'tls_client_auth' | 'self_signed_tls_client_auth';
+  /** Format of this client's access tokens; defaults to the server's `accessTokenFormat`. */
+  accessTokenFormat?: 'jwt' | 'opaque';
 }
 
 export interface TokenRequestOptions {
@@ -305,6 +307,8 @@ export async function startAuthorizationServer(
     pki.issueClient({ subject: 'CN=certbound introspection client, O=certbound tests' }),
   ]);
 
+  /** Access-token format by client, for clients registered with their own. */
+  const formatByClient = new Map<string, 'jwt' | 'opaque'>();
   const counters = { introspection: 0, mtlsIntrospection: 0, jwks: 0, discovery: 0, token: 0 };
   const sockets = new Set<Socket>();
   let handle: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
@@ -482,14 +486,18 @@ export async function startAuthorizationServer(
           enabled: true,
           defaultResource: () => resource,
           useGrantedResource: () => true,
-          getResourceServerInfo: (_ctx: unknown, resourceIndicator: string) => {
+          getResourceServerInfo: (
+            _ctx: unknown,
+            resourceIndicator: string,
+            client?: { clientId: string },
+          ) => {
             if (resourceIndicator !== resource) {
               throw new errors.InvalidTarget(`unknown resource indicator ${resourceIndicator}`);
             }
             return {
               scope: scopes.join(' '),
               audience: resource,
-              accessTokenFormat,
+              accessTokenFormat: (client && formatByClient.get(client.clientId)) ?? accessTokenFormat,
               accessTokenTTL,
               jwt: { sign: { alg: signingAlg } },
             };
@@ -561,6 +569,7 @@ export async function startAuthorizationServer(
     };
     await provider.Client.validate(metadata);
     await provider.Client.adapter.upsert(clientId, metadata);
+    if (registration.accessTokenFormat) formatByClient.set(clientId, registration.accessTokenFormat);
     return { clientId, certificate };
   }
 
