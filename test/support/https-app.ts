@@ -1,8 +1,6 @@
-/** Runs a request listener on a real HTTPS server that asks for (but does not verify) client certificates. */
+/** The tests' name for `serveHttps` from @certbound/testing. */
 import type { RequestListener } from 'node:http';
-import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { TestPki } from '@certbound/testing';
+import { serveHttps, type TestPki } from '@certbound/testing';
 
 export interface RunningApp {
   url: string;
@@ -10,18 +8,6 @@ export interface RunningApp {
 }
 
 /** RFC 8705 §6.2: `requestCert: true, rejectUnauthorized: false` (binding is proof of possession). */
-export async function startHttpsApp(listener: RequestListener, pki: TestPki): Promise<RunningApp> {
-  const server = createServer(
-    { cert: pki.server.cert, key: pki.server.key, requestCert: true, rejectUnauthorized: false },
-    listener,
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+export function startHttpsApp(listener: RequestListener, pki: TestPki): Promise<RunningApp> {
+  return serveHttps(listener, { pki });
 }

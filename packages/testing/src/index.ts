@@ -1,4 +1,5 @@
 export { type HttpsRequestOptions, type HttpsResponse, httpsRequest } from './https-client.js';
+export { serveHttps, type TestServer } from './https-server.js';
 export {
   createTestIssuer,
   type MintOptions,

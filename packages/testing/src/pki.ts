@@ -50,6 +50,11 @@ export interface TestPki {
   issueServer(options?: IssueOptions): Promise<TestCertificate>;
   /** A self-signed client certificate (RFC 8705 §2.2 `self_signed_tls_client_auth`). */
   selfSigned(options?: IssueOptions): Promise<TestCertificate>;
+  /**
+   * What an attacker would present with a stolen token: a certificate from the same CA with the
+   * same subject as `certificate` but another key (so another `x5t#S256`).
+   */
+  lookAlike(certificate: Pick<TestCertificate, 'subject'>): Promise<TestCertificate>;
 }
 
 let serial = 1;
@@ -156,5 +161,6 @@ export async function createTestPki(options: { caSubject?: string } = {}): Promi
     issueClient,
     issueServer,
     selfSigned,
+    lookAlike: (certificate) => issueClient({ subject: certificate.subject }),
   };
 }
