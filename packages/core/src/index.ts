@@ -1,8 +1,16 @@
 export type { AuthInfo, TokenClaims } from './auth-info.js';
 export type { BindingMode } from './binding.js';
+export { checkCertificateBinding } from './binding-check.js';
 export type { CacheEntry, CacheStore } from './cache-store.js';
 export type { ChallengeParams } from './challenge.js';
-export { DEFAULT_HEADER_NAMES, HEADER_FORMATS, type HeaderFormat } from './client-certificate/decoders.js';
+export {
+  DEFAULT_HEADER_NAMES,
+  type DecodeOptions,
+  decodeCertificateHeader,
+  HEADER_FORMATS,
+  type HeaderFormat,
+} from './client-certificate/decoders.js';
+export { CERTIFICATE_HEADER_REASONS, CertificateHeaderError } from './client-certificate/header-error.js';
 export { CERTIFICATE_HEADER_CHANNEL, type CertificateHeaderIgnored } from './diagnostics.js';
 export {
   type BearerError,

@@ -67,3 +67,18 @@ export const HEADER_DECODERS: Record<HeaderFormat, HeaderDecoder> = Object.freez
  * with `chain`) — STANDARDS §3.2 rule 6.
  */
 export const MAX_CERTIFICATE_HEADER_LENGTH: number = MAX_CHAIN_HEADER_LENGTH;
+
+/**
+ * Decodes one certificate header value in `format` (what a proxy sends) into the leaf
+ * certificate's DER. For tools and tests: requests go through `certificate: { from: 'header' }`,
+ * which also checks the peer is a trusted proxy.
+ *
+ * @throws CertificateHeaderError (its `reason` says why) for anything but one well-formed value.
+ */
+export function decodeCertificateHeader(
+  value: string,
+  format: HeaderFormat,
+  options?: DecodeOptions,
+): Buffer {
+  return HEADER_DECODERS[format](value.trim(), options);
+}

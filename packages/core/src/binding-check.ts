@@ -1,0 +1,33 @@
+/**
+ * The verifier's RFC 8705 §3 binding decision as a public function, for tools and custom flows
+ * (the `certbound check` command, a WebSocket upgrade): the same checks, the same error codes.
+ */
+import { type BindingMode, checkBinding, readConfirmation } from './binding.js';
+import { presentedCertificate } from './client-certificate/presented.js';
+import { type CertificateInput, certificateBytes } from './thumbprint.js';
+
+/**
+ * Checks `claims` (a JWT payload or an introspection response) against a client certificate.
+ * Returns whether the token is certificate-bound; throws an `InvalidTokenError` with the code the
+ * verifier would give (`token_unbound`, `certificate_missing`, `cnf_mismatch`, `cnf_malformed`,
+ * `cnf_unsupported`). It checks the binding only: validate the token itself with a verifier.
+ *
+ * @throws TypeError if `certificate` is given but is not exactly one certificate.
+ * @example
+ * checkCertificateBinding(decodeJwt(token), readFileSync('client.pem', 'utf8')); // true, or throws
+ */
+export function checkCertificateBinding(
+  claims: Record<string, unknown>,
+  certificate: CertificateInput | null | undefined,
+  binding: BindingMode = 'required',
+): boolean {
+  let presented: ReturnType<typeof presentedCertificate> | undefined;
+  if (certificate != null) {
+    const bytes = certificateBytes(certificate);
+    if (bytes === undefined) {
+      throw new TypeError('checkCertificateBinding: the certificate is not a DER, PEM or X509Certificate');
+    }
+    presented = presentedCertificate(bytes.der, bytes.thumbprint);
+  }
+  return checkBinding(readConfirmation(claims), presented, binding);
+}
