@@ -4,7 +4,7 @@
  */
 import type { MintOptions, TestCertificate, TestIssuer } from '@certbound/testing';
 
-export type ConfigName = 'main' | 'ifPresent' | 'headerTrusted' | 'headerUntrusted' | 'down';
+export type ConfigName = 'main' | 'ifPresent' | 'headerTrusted' | 'headerUntrusted' | 'down' | 'metadata';
 
 export interface Fixtures {
   issuer: TestIssuer;
@@ -13,12 +13,15 @@ export interface Fixtures {
   clientA: TestCertificate;
   /** Look-alike of A: same subject, other key, same CA. */
   clientB: TestCertificate;
+  /** The `protectedResource.resource` of the `metadata` configuration, and its document's URL. */
+  resource: string;
+  metadataUrl: string;
   /** A mints a token bound to A with scope `read` unless overridden. */
   mint(options?: MintOptions): Promise<string>;
 }
 
 export interface RequestSpec {
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'HEAD';
   path?: string;
   /** Sent as `Authorization: Bearer <token>`. */
   token?: string;
@@ -30,13 +33,21 @@ export interface RequestSpec {
 }
 
 export type Expected =
-  | { status: 200; body: Record<string, unknown> }
+  | {
+      status: 200;
+      /** The JSON body; `null` for an empty one (HEAD). */
+      body: Record<string, unknown> | null;
+      /** Headers to expect instead of `Cache-Control: no-store`. */
+      headers?: Record<string, string>;
+    }
   | {
       status: 400 | 401 | 403 | 503;
       code: string;
       /** RFC 6750 `error`; absent without credentials and on 503. */
       error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope';
       scope?: string;
+      /** RFC 9728 §5.1 `resource_metadata` of the challenge. */
+      resourceMetadata?: string;
     };
 
 export interface ConformanceCase {
@@ -509,5 +520,53 @@ export const CASES: readonly ConformanceCase[] = [
       token: f.downIssuer.mintOpaqueToken({ certificate: f.clientA, scope: 'read' }),
     }),
     expected: () => ({ status: 503, code: 'authorization_server_unavailable' }),
+  },
+
+  // --- RFC 9728 Protected Resource Metadata ---
+  {
+    name: 'serves the protected resource metadata document without credentials',
+    config: 'metadata',
+    request: (f) => ({ path: new URL(f.metadataUrl).pathname }),
+    expected: (f) => ({
+      status: 200,
+      body: {
+        resource: f.resource,
+        authorization_servers: [f.issuer.issuer],
+        bearer_methods_supported: ['header'],
+        tls_client_certificate_bound_access_tokens: true,
+        scopes_supported: ['read', 'write'],
+        resource_name: 'Conformance API',
+      },
+      headers: { 'cache-control': 'public, max-age=3600', 'content-type': 'application/json' },
+    }),
+  },
+  {
+    name: 'answers HEAD on the metadata document without a body',
+    config: 'metadata',
+    request: (f) => ({ method: 'HEAD', path: new URL(f.metadataUrl).pathname }),
+    expected: () => ({ status: 200, body: null, headers: { 'cache-control': 'public, max-age=3600' } }),
+  },
+  {
+    name: 'points the challenge of a request without credentials to the metadata',
+    config: 'metadata',
+    request: (f) => ({ certificate: f.clientA }),
+    expected: (f) => ({ status: 401, code: 'credentials_missing', resourceMetadata: f.metadataUrl }),
+  },
+  {
+    name: 'points the challenge of a rejected token to the metadata',
+    config: 'metadata',
+    request: async (f) => ({ certificate: f.clientB, token: await f.mint() }),
+    expected: (f) => ({
+      status: 401,
+      error: 'invalid_token',
+      code: 'cnf_mismatch',
+      resourceMetadata: f.metadataUrl,
+    }),
+  },
+  {
+    name: 'still protects the API when the metadata is configured',
+    config: 'metadata',
+    request: async (f) => ({ certificate: f.clientA, token: await f.mint() }),
+    expected: accepted('A'),
   },
 ];

@@ -47,12 +47,15 @@ beforeAll(async () => {
   const [issuer, downIssuer] = await Promise.all([createTestIssuer({ pki }), createTestIssuer({ pki })]);
   downIssuer.outage('down');
   const subject = 'CN=client-a, O=certbound';
+  const resource = `${issuer.audience.replace(/\/$/, '')}/payments`;
   const [clientA, clientB] = await Promise.all([pki.issueClient({ subject }), pki.issueClient({ subject })]);
   fixtures = {
     issuer,
     downIssuer,
     clientA,
     clientB,
+    resource,
+    metadataUrl: `${new URL(resource).origin}/.well-known/oauth-protected-resource/payments`,
     mint: (options = {}) => issuer.mintAccessToken({ certificate: clientA, scope: 'read', ...options }),
   };
   const header = { from: 'header', format: 'rfc9440' } as const;
@@ -64,6 +67,9 @@ beforeAll(async () => {
     }),
     headerUntrusted: optionsFor(issuer, { certificate: { ...header, trustedProxies: ['192.0.2.0/24'] } }),
     down: optionsFor(downIssuer),
+    metadata: optionsFor(issuer, {
+      protectedResource: { resource, scopesSupported: ['read', 'write'], resourceName: 'Conformance API' },
+    }),
   };
   await Promise.all(
     Object.entries(configs).flatMap(([config, options]) =>
@@ -97,9 +103,11 @@ function send(app: RunningApp, spec: RequestSpec) {
 /** The exact challenge for an expected failure (RFC 6750 §3), or undefined on 503. */
 function challenge(expected: Exclude<Expected, { status: 200 }>): string | undefined {
   if (expected.status === 503) return undefined;
-  if (expected.error === undefined) return `Bearer realm="${REALM}"`;
+  const metadata =
+    expected.resourceMetadata === undefined ? '' : `, resource_metadata="${expected.resourceMetadata}"`;
+  if (expected.error === undefined) return `Bearer realm="${REALM}"${metadata}`;
   const scope = expected.scope === undefined ? '' : `, scope="${expected.scope}"`;
-  return `Bearer realm="${REALM}", error="${expected.error}", error_description="${description(expected)}"${scope}`;
+  return `Bearer realm="${REALM}"${metadata}, error="${expected.error}", error_description="${description(expected)}"${scope}`;
 }
 
 function description(expected: Exclude<Expected, { status: 200 }>): string {
@@ -115,9 +123,16 @@ describe.each(CASES)('$name', (testCase) => {
     expect(response.status).toBe(expected.status);
     if (spec.token !== undefined) expect(response.body).not.toContain(spec.token);
     if (expected.status === 200) {
-      expect(response.json).toEqual(expected.body);
+      if (expected.body === null) expect(response.body).toBe('');
+      else expect(response.json).toEqual(expected.body);
       expect(response.headers['www-authenticate']).toBeUndefined();
-      if (spec.path !== '/health') expect(response.headers['cache-control']).toBe('no-store');
+      if (expected.headers) {
+        for (const [name, value] of Object.entries(expected.headers)) {
+          expect(String(response.headers[name]).split(';')[0]).toBe(value);
+        }
+      } else if (spec.path !== '/health') {
+        expect(response.headers['cache-control']).toBe('no-store');
+      }
       return;
     }
     const body = response.json as Record<string, unknown>;

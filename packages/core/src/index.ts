@@ -40,6 +40,16 @@ export {
   DEFAULT_TIMEOUT_MS,
   MAX_CLOCK_TOLERANCE_SECONDS,
 } from './options.js';
+export {
+  DEFAULT_METADATA_MAX_AGE_SECONDS,
+  type MetadataResponse,
+  PROTECTED_RESOURCE_WELL_KNOWN_PATH,
+  type ProtectedResourceEndpoint,
+  type ProtectedResourceMetadata,
+  type ProtectedResourceOptions,
+  protectedResourceMetadata,
+  protectedResourceMetadataLocation,
+} from './resource-metadata.js';
 export { assertScopeNames, hasScopes, requireScopes } from './scopes.js';
 export { type CertificateInput, x5tS256 } from './thumbprint.js';
 export { DEFAULT_TOKEN_CACHE_MAX, DEFAULT_TOKEN_CACHE_MAX_TTL_SECONDS } from './token-cache.js';

@@ -29,6 +29,11 @@ import {
   stringList,
 } from './option-checks.js';
 import {
+  type ProtectedResourceEndpoint,
+  type ProtectedResourceOptions,
+  protectedResourceEndpoint,
+} from './resource-metadata.js';
+import {
   DEFAULT_TOKEN_CACHE_MAX,
   DEFAULT_TOKEN_CACHE_MAX_TTL_SECONDS,
   type TokenCacheOptions,
@@ -100,8 +105,13 @@ export interface CertboundOptions {
   certificate?: CertificateSourceOptions;
   /** `realm` of `WWW-Authenticate` challenges. Default `api`. */
   realm?: string;
-  /** `resource_metadata` of challenges (RFC 9728 §5.1): this resource's metadata URL. */
+  /**
+   * `resource_metadata` of challenges (RFC 9728 §5.1): this resource's metadata URL. Defaults to
+   * the URL of the document `protectedResource` describes, when that is set.
+   */
   resourceMetadata?: string;
+  /** RFC 9728 Protected Resource Metadata: adapters serve it and challenges point to it. */
+  protectedResource?: ProtectedResourceOptions;
   /** JWT `typ` values accepted (case-insensitive, `application/` optional). Default `['at+jwt']`. */
   acceptedTyp?: string[];
   /** Claims a JWT must carry. Default RFC 9068's `iss exp aud sub client_id iat jti`. */
@@ -127,6 +137,7 @@ export interface NormalizedOptions {
   certificate: NormalizedCertificateSource;
   realm: string | undefined;
   resourceMetadata: string | undefined;
+  protectedResource: ProtectedResourceEndpoint | undefined;
   acceptedTyp: string[];
   requiredClaims: string[];
   timeoutMs: number;
@@ -148,6 +159,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'certificate',
   'realm',
   'resourceMetadata',
+  'protectedResource',
   'acceptedTyp',
   'requiredClaims',
   'timeoutMs',
@@ -278,6 +290,11 @@ export function normalizeOptions(input: unknown): NormalizedOptions {
   const issuer = httpsUrl(options.issuer, 'issuer');
   if (issuer.includes('?')) fail('issuer', 'a URL without a query (RFC 8414 §2)');
   const audience = stringList(options.audience, 'audience');
+  const binding = oneOf(options.binding, 'binding', ['required', 'if-present'] as const, 'required');
+  const protectedResource =
+    options.protectedResource === undefined
+      ? undefined
+      : protectedResourceEndpoint(options.protectedResource, { issuer, binding });
   if (options.jwks !== undefined && options.jwksUri !== undefined)
     fail('jwks', 'not combined with "jwksUri"');
   if (options.jwks !== undefined && !(isRecord(options.jwks) && Array.isArray(options.jwks.keys))) {
@@ -335,13 +352,14 @@ export function normalizeOptions(input: unknown): NormalizedOptions {
     tokenFormat,
     introspection,
     tls,
-    binding: oneOf(options.binding, 'binding', ['required', 'if-present'] as const, 'required'),
+    binding,
     certificate: certificateOf(options.certificate),
     realm,
     resourceMetadata:
       options.resourceMetadata === undefined
-        ? undefined
+        ? protectedResource?.url
         : httpsUrl(options.resourceMetadata, 'resourceMetadata'),
+    protectedResource,
     acceptedTyp,
     requiredClaims,
     timeoutMs,

@@ -24,6 +24,7 @@ import { IntrospectionCache } from './introspection-cache.js';
 import { isMtlsMethod, type NormalizedIntrospection } from './introspection-options.js';
 import { isJwtShaped, type JwtRules, jwtRules, validateJwt } from './jwt.js';
 import { type CertboundOptions, type NormalizedOptions, normalizeOptions } from './options.js';
+import type { ProtectedResourceEndpoint } from './resource-metadata.js';
 import { type KeyResolver, localKeys, remoteKeys, secretKey } from './signing-keys.js';
 import { type CertificateInput, certificateBytes } from './thumbprint.js';
 import { TokenCache } from './token-cache.js';
@@ -60,6 +61,8 @@ export interface Verifier<Claims extends TokenClaims = TokenClaims> {
   verify(input: VerifyInput): Promise<AuthInfo<Claims>>;
   /** Releases connections and caches. */
   close(): Promise<void>;
+  /** The RFC 9728 metadata endpoint, when `protectedResource` is configured (adapters serve it). */
+  readonly protectedResource: ProtectedResourceEndpoint | undefined;
 }
 
 const VERIFIER = Symbol.for('certbound.verifier');
@@ -75,6 +78,7 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
   readonly #introspection: IntrospectionCache | undefined;
   readonly #certificate: CertificateSource;
   #metadata: Promise<AuthorizationServerMetadata> | undefined;
+  readonly protectedResource: ProtectedResourceEndpoint | undefined;
 
   constructor(options: CertboundOptions) {
     const o = normalizeOptions(options);
@@ -90,6 +94,7 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
     this.#introspection = o.introspection && this.#introspectionCache(o, o.introspection);
     this.#rules = jwtRules(o);
     this.#certificate = certificateSource(o.certificate);
+    this.protectedResource = o.protectedResource;
   }
 
   async authenticate(req: NodeRequest, context?: AuthenticateContext): Promise<AuthInfo<Claims>> {

@@ -37,6 +37,12 @@ export function certbound<Claims extends TokenClaims = TokenClaims>(
 ): RequestHandler {
   const verifier = resolveVerifier(options);
   return (req: Request, res: Response, next: NextFunction) => {
+    // RFC 9728: the metadata document is public and answered here, before authentication.
+    const metadata = verifier.protectedResource?.respond(req.method, req.originalUrl);
+    if (metadata) {
+      res.status(metadata.status).set(metadata.headers).end(metadata.body);
+      return;
+    }
     verifier
       .authenticate(req)
       .then((auth) => {

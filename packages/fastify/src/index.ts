@@ -53,6 +53,14 @@ const plugin: FastifyPluginAsync<CertboundPluginOptions, RawServerBase> = async 
   app.addHook('preValidation', async (request) => {
     if (request.auth !== undefined) verifier.checkBody(request.raw, request.body);
   });
+  // RFC 9728: serve the metadata document, public (Fastify answers HEAD from the GET route).
+  const endpoint = verifier.protectedResource;
+  if (endpoint) {
+    app.get(endpoint.path, { config: { certbound: false } }, async (_request, reply) => {
+      const metadata = endpoint.respond('GET', endpoint.path)!;
+      return reply.code(metadata.status).headers(metadata.headers).send(metadata.body);
+    });
+  }
   if (createsVerifier(source)) app.addHook('onClose', () => verifier.close());
 };
 

@@ -39,6 +39,14 @@ export function certbound<Claims extends TokenClaims = TokenClaims>(
 ): Middleware {
   const verifier = resolveVerifier(options);
   return async (ctx, next) => {
+    // RFC 9728: the metadata document is public and answered here, before authentication.
+    const metadata = verifier.protectedResource?.respond(ctx.method, ctx.originalUrl);
+    if (metadata) {
+      ctx.status = metadata.status;
+      ctx.set(metadata.headers);
+      ctx.body = metadata.body;
+      return;
+    }
     ctx.state.auth = await verifier.authenticate(ctx.req, {
       body: (ctx.request as { body?: unknown }).body,
     });

@@ -13,10 +13,13 @@ import {
   ConfigurableModuleBuilder,
   type DynamicModule,
   Inject,
+  type MiddlewareConsumer,
   Module,
+  type NestModule,
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { CertboundGuard } from './guard.js';
+import { ProtectedResourceMetadataMiddleware } from './metadata-middleware.js';
 import { CERTBOUND_VERIFIER } from './tokens.js';
 
 /** Verifier options, or `{ verifier }`: one you created (and close) yourself. */
@@ -43,7 +46,7 @@ export const CERTBOUND_MODULE_OPTIONS = MODULE_OPTIONS_TOKEN;
   ],
   exports: [CERTBOUND_VERIFIER, CertboundGuard],
 })
-export class CertboundModule extends ConfigurableModuleClass implements OnApplicationShutdown {
+export class CertboundModule extends ConfigurableModuleClass implements NestModule, OnApplicationShutdown {
   constructor(
     @Inject(MODULE_OPTIONS_TOKEN) private readonly options: CertboundModuleOptions,
     @Inject(CERTBOUND_VERIFIER) private readonly verifier: Verifier,
@@ -56,6 +59,11 @@ export class CertboundModule extends ConfigurableModuleClass implements OnApplic
     const { isGlobal: _isGlobal, ...source } = options;
     assertVerifierSource(source as CertboundModuleOptions);
     return super.forRoot(options);
+  }
+
+  /** Serves the RFC 9728 metadata document when `protectedResource` is configured. */
+  configure(consumer: MiddlewareConsumer): void {
+    if (this.verifier.protectedResource) consumer.apply(ProtectedResourceMetadataMiddleware).forRoutes('*');
   }
 
   /** Closes the verifier the module created from options (never one you passed in). */
