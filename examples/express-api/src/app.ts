@@ -4,10 +4,16 @@
  * request's mutual-TLS connection. `errorHandler()` comes last and answers certbound's errors
  * with `{ error, error_description, code }` next to the RFC 6750 §3 `WWW-Authenticate` challenge.
  */
-import { type CertboundOptions, certbound, errorHandler, requireScopes } from '@certbound/express';
+import {
+  type CertboundOptions,
+  certbound,
+  errorHandler,
+  requireScopes,
+  type Verifier,
+} from '@certbound/express';
 import express from 'express';
 
-export function createApp(options: CertboundOptions): express.Express {
+export function createApp(options: CertboundOptions | Verifier): express.Express {
   const app = express();
 
   app.get('/health', (_req, res) => {

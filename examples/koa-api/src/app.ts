@@ -4,12 +4,12 @@
  * The `open` router answers before `certbound()` and is public; everything mounted after it
  * requires a valid access token bound (RFC 8705 §3) to the mutual-TLS client certificate.
  */
-import { type CertboundOptions, certbound, errorHandler, requireScopes } from '@certbound/koa';
+import { type CertboundOptions, certbound, errorHandler, requireScopes, type Verifier } from '@certbound/koa';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
 
-export function createApp(options: CertboundOptions): Koa {
+export function createApp(options: CertboundOptions | Verifier): Koa {
   const open = new Router();
   open.get('/health', (ctx) => {
     ctx.body = { status: 'ok' };

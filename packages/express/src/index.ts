@@ -87,6 +87,7 @@ export function errorHandler(): ErrorRequestHandler {
 export type { AuthInfo, CertboundOptions, Verifier } from '@certbound/core';
 export {
   CertboundError,
+  createVerifier,
   InsufficientScopeError,
   InvalidRequestError,
   InvalidTokenError,

@@ -109,6 +109,7 @@ export interface ErrorReply {
 export type { AuthInfo, CertboundOptions, Verifier } from '@certbound/core';
 export {
   CertboundError,
+  createVerifier,
   InsufficientScopeError,
   InvalidRequestError,
   InvalidTokenError,

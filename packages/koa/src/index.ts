@@ -84,6 +84,7 @@ export function errorHandler(): Middleware {
 export type { AuthInfo, CertboundOptions, Verifier } from '@certbound/core';
 export {
   CertboundError,
+  createVerifier,
   InsufficientScopeError,
   InvalidRequestError,
   InvalidTokenError,

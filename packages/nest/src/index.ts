@@ -12,6 +12,7 @@
 export type { AuthInfo, CertboundOptions, Verifier } from '@certbound/core';
 export {
   CertboundError,
+  createVerifier,
   InsufficientScopeError,
   InvalidRequestError,
   InvalidTokenError,
