@@ -1,11 +1,27 @@
 /**
- * Observability through `node:diagnostics_channel` (no logger dependency). Messages never carry
- * tokens, certificates or header values.
+ * Observability through `node:diagnostics_channel` (no logger dependency): one channel per kind
+ * of event. Messages never carry tokens, certificates, header values or `Authorization`; nothing
+ * is computed for a channel nobody subscribes to.
  */
 import { channel } from 'node:diagnostics_channel';
+import type { CertboundErrorCode } from './errors.js';
 
-/** Published when a certificate header is ignored: `{ reason, header, peer }`. */
+/** Published when a certificate header is ignored: {@link CertificateHeaderIgnored}. */
 export const CERTIFICATE_HEADER_CHANNEL = 'certbound:certificate-header-ignored';
+
+/** The names of every certbound channel. */
+export const DIAGNOSTICS_CHANNELS = Object.freeze({
+  /** Every authentication: {@link DecisionEvent}. */
+  decision: 'certbound:decision',
+  /** Every call to the introspection endpoint: {@link IntrospectionEvent}. */
+  introspection: 'certbound:introspection',
+  /** Token and introspection cache lookups: {@link CacheEvent}. */
+  cache: 'certbound:cache',
+  /** Every JWK Set fetch: {@link JwksEvent}. */
+  jwks: 'certbound:jwks',
+  /** Certificate headers ignored: {@link CertificateHeaderIgnored}. */
+  certificateHeaderIgnored: CERTIFICATE_HEADER_CHANNEL,
+} as const);
 
 export interface CertificateHeaderIgnored {
   /** `untrusted-peer`, `repeated`, `too-large`, or the decoder's reason. */
@@ -16,8 +32,85 @@ export interface CertificateHeaderIgnored {
   peer: string | undefined;
 }
 
+export interface DecisionEvent {
+  outcome: 'accepted' | 'rejected';
+  /** 200 when accepted, else the error's status. */
+  status: number;
+  /** The stable reason of a rejection. */
+  code: CertboundErrorCode | undefined;
+  /** `jwt` or `opaque`, when the token got that far. */
+  format: 'jwt' | 'opaque' | undefined;
+  /** Where the certificate was looked for: the TLS connection, a proxy header, or `verify()` input. */
+  certificateSource: 'tls' | 'header' | 'input';
+  /** Whether a usable client certificate was found. */
+  certificatePresented: boolean;
+  /** Whether the accepted token is certificate-bound. */
+  bound: boolean | undefined;
+  /** The accepted token's client, for per-client metrics. */
+  clientId: string | undefined;
+  /** Time spent in certbound, milliseconds. */
+  durationMs: number;
+}
+
+export interface IntrospectionEvent {
+  /** `active`/`inactive` as answered; `error` when no usable answer came (a 503). */
+  outcome: 'active' | 'inactive' | 'error';
+  durationMs: number;
+}
+
+export interface CacheEvent {
+  cache: 'token' | 'introspection';
+  /**
+   * `hit`: a cached validation was used; `negative`: a cached refusal (inactive) was used;
+   * `miss`: the token is validated or introspected now; `coalesced`: it joined a lookup in flight.
+   */
+  event: 'hit' | 'negative' | 'miss' | 'coalesced';
+}
+
+export interface JwksEvent {
+  outcome: 'ok' | 'error';
+  /** The HTTP status, when there was a response. */
+  status: number | undefined;
+  /** The JWK Set URL (public). */
+  url: string;
+  durationMs: number;
+}
+
 const certificateHeaderChannel = channel(CERTIFICATE_HEADER_CHANNEL);
+export const decisionChannel = channel(DIAGNOSTICS_CHANNELS.decision);
+export const introspectionChannel = channel(DIAGNOSTICS_CHANNELS.introspection);
+export const cacheChannel = channel(DIAGNOSTICS_CHANNELS.cache);
+export const jwksChannel = channel(DIAGNOSTICS_CHANNELS.jwks);
 
 export function reportIgnoredCertificateHeader(message: CertificateHeaderIgnored): void {
   if (certificateHeaderChannel.hasSubscribers) certificateHeaderChannel.publish(message);
+}
+
+const CACHE_EVENTS = {
+  token: {
+    hit: Object.freeze({ cache: 'token', event: 'hit' }),
+    negative: Object.freeze({ cache: 'token', event: 'negative' }),
+    miss: Object.freeze({ cache: 'token', event: 'miss' }),
+    coalesced: Object.freeze({ cache: 'token', event: 'coalesced' }),
+  },
+  introspection: {
+    hit: Object.freeze({ cache: 'introspection', event: 'hit' }),
+    negative: Object.freeze({ cache: 'introspection', event: 'negative' }),
+    miss: Object.freeze({ cache: 'introspection', event: 'miss' }),
+    coalesced: Object.freeze({ cache: 'introspection', event: 'coalesced' }),
+  },
+} as const satisfies Record<CacheEvent['cache'], Record<CacheEvent['event'], CacheEvent>>;
+
+/** Publishes a cache event (preallocated messages: nothing is allocated on the hot path). */
+export function reportCache(cache: CacheEvent['cache'], event: CacheEvent['event']): void {
+  if (cacheChannel.hasSubscribers) cacheChannel.publish(CACHE_EVENTS[cache][event]);
+}
+
+/** A start time when `target` has subscribers (0 otherwise), for {@link elapsedSince}. */
+export function startTimer(target: { hasSubscribers: boolean }): number {
+  return target.hasSubscribers ? performance.now() : 0;
+}
+
+export function elapsedSince(start: number): number {
+  return Math.round((performance.now() - start) * 1000) / 1000;
 }

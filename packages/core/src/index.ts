@@ -11,7 +11,15 @@ export {
   type HeaderFormat,
 } from './client-certificate/decoders.js';
 export { CERTIFICATE_HEADER_REASONS, CertificateHeaderError } from './client-certificate/header-error.js';
-export { CERTIFICATE_HEADER_CHANNEL, type CertificateHeaderIgnored } from './diagnostics.js';
+export {
+  type CacheEvent,
+  CERTIFICATE_HEADER_CHANNEL,
+  type CertificateHeaderIgnored,
+  type DecisionEvent,
+  DIAGNOSTICS_CHANNELS,
+  type IntrospectionEvent,
+  type JwksEvent,
+} from './diagnostics.js';
 export {
   type BearerError,
   CertboundError,

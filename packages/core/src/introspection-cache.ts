@@ -15,6 +15,7 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { type CacheEntry, type CacheStore, isCacheEntry } from './cache-store.js';
+import { reportCache } from './diagnostics.js';
 import { CertboundError, InvalidTokenError } from './errors.js';
 import type { NormalizedIntrospectionCache } from './introspection-options.js';
 import { SingleFlight } from './single-flight.js';
@@ -77,10 +78,14 @@ export class IntrospectionCache {
   async get(token: string): Promise<ValidatedToken> {
     const key = tokenKey(token, this.#namespace);
     const hit = this.#lru?.get(key);
-    const memo =
-      hit !== undefined && hit.expiresAt > Date.now()
-        ? hit
-        : await this.#inFlight.run(key, () => this.#load(key, token));
+    let memo: Memo;
+    if (hit !== undefined && hit.expiresAt > Date.now()) {
+      reportCache('introspection', typeof hit.outcome === 'string' ? 'negative' : 'hit');
+      memo = hit;
+    } else {
+      reportCache('introspection', this.#inFlight.has(key) ? 'coalesced' : 'miss');
+      memo = await this.#inFlight.run(key, () => this.#load(key, token));
+    }
     if (typeof memo.outcome === 'string') throw new InvalidTokenError(memo.outcome);
     return memo.outcome;
   }

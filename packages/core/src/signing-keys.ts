@@ -9,6 +9,7 @@
  * have is a 401 (jose refetches for an unknown `kid` at most once per cooldown). Several keys
  * matching one header are all tried (a rotation).
  */
+
 import {
   type CryptoKey,
   createLocalJWKSet,
@@ -19,6 +20,7 @@ import {
   type JSONWebKeySet,
   type JWSHeaderParameters,
 } from 'jose';
+import { elapsedSince, jwksChannel, startTimer } from './diagnostics.js';
 import { InvalidTokenError, ServiceUnavailableError } from './errors.js';
 import type { HttpClient } from './http-client.js';
 
@@ -68,7 +70,20 @@ export function remoteKeys(jwksUri: () => Promise<string>, http: HttpClient, tim
   let stale: { fetchedAt: number; resolve: LocalResolver } | undefined;
 
   const fetchThroughAgent = async (url: string, init: { headers: Headers }): Promise<Response> => {
-    const response = await http.send(url, { headers: Object.fromEntries(init.headers), timeoutMs });
+    const start = startTimer(jwksChannel);
+    let response: Awaited<ReturnType<HttpClient['send']>>;
+    try {
+      response = await http.send(url, { headers: Object.fromEntries(init.headers), timeoutMs });
+    } catch (error) {
+      if (start !== 0) {
+        jwksChannel.publish({ outcome: 'error', status: undefined, url, durationMs: elapsedSince(start) });
+      }
+      throw error;
+    }
+    if (start !== 0) {
+      const outcome = response.status === 200 ? 'ok' : 'error';
+      jwksChannel.publish({ outcome, status: response.status, url, durationMs: elapsedSince(start) });
+    }
     if (response.status === 200) fetchedAt = Date.now();
     return new Response(new Uint8Array(response.body), { status: response.status });
   };

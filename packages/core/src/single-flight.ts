@@ -10,6 +10,11 @@ export class SingleFlight<T> {
     return promise;
   }
 
+  /** Whether a load for `key` is in flight (a new call would join it). */
+  has(key: string): boolean {
+    return this.#pending.has(key);
+  }
+
   clear(): void {
     this.#pending.clear();
   }

@@ -6,6 +6,7 @@
  */
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import { reportCache } from './diagnostics.js';
 import { SingleFlight } from './single-flight.js';
 import type { ValidatedToken } from './validated-token.js';
 
@@ -53,7 +54,11 @@ export class TokenCache {
     if (lru === undefined) return validate();
     const key = tokenKey(token);
     const hit = lru.get(key);
-    if (hit !== undefined) return Promise.resolve(hit);
+    if (hit !== undefined) {
+      reportCache('token', 'hit');
+      return Promise.resolve(hit);
+    }
+    reportCache('token', this.#inFlight.has(key) ? 'coalesced' : 'miss');
     return this.#inFlight.run(key, async () => {
       const validated = await validate();
       const ttl = this.#ttlFor(validated);

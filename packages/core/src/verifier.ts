@@ -10,12 +10,20 @@ import { checkBinding } from './binding.js';
 import type { ChallengeParams } from './challenge.js';
 import { type PresentedCertificate, presentedCertificate } from './client-certificate/presented.js';
 import { type CertificateSource, certificateSource } from './client-certificate/source.js';
+import {
+  type DecisionEvent,
+  decisionChannel,
+  elapsedSince,
+  introspectionChannel,
+  startTimer,
+} from './diagnostics.js';
 import { type AuthorizationServerMetadata, discover } from './discovery.js';
 import {
   CertboundError,
   INVALID_REQUEST_DESCRIPTIONS,
   InvalidRequestError,
   InvalidTokenError,
+  isCertboundError,
   ServiceUnavailableError,
 } from './errors.js';
 import { HttpClient } from './http-client.js';
@@ -98,6 +106,8 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
   }
 
   async authenticate(req: NodeRequest, context?: AuthenticateContext): Promise<AuthInfo<Claims>> {
+    const start = startTimer(decisionChannel);
+    let certificate: PresentedCertificate | undefined;
     try {
       const token = bearerToken(authorizationLines(req));
       if (token === undefined) throw new InvalidTokenError('credentials_missing');
@@ -109,9 +119,14 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
       ) {
         throw new InvalidRequestError(INVALID_REQUEST_DESCRIPTIONS.multipleMethods);
       }
-      return await this.#authorize(token, this.#certificate(req));
+      certificate = this.#certificate(req);
+      const auth = await this.#authorize(token, certificate);
+      if (start !== 0) this.#reportDecision(start, this.#options.certificate.from, certificate, auth);
+      return auth;
     } catch (error) {
-      throw this.#withChallenge(error);
+      const refused = this.#withChallenge(error);
+      if (start !== 0) this.#reportDecision(start, this.#options.certificate.from, certificate, refused);
+      throw refused;
     }
   }
 
@@ -122,6 +137,8 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
   }
 
   async verify(input: VerifyInput): Promise<AuthInfo<Claims>> {
+    const start = startTimer(decisionChannel);
+    let certificate: PresentedCertificate | undefined;
     try {
       const authorization = input.authorization;
       const lines =
@@ -129,10 +146,38 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
       const token = bearerToken(lines);
       if (token === undefined) throw new InvalidTokenError('credentials_missing');
       const bytes = input.certificate == null ? undefined : certificateBytes(input.certificate);
-      return await this.#authorize(token, bytes && presentedCertificate(bytes.der, bytes.thumbprint));
+      certificate = bytes && presentedCertificate(bytes.der, bytes.thumbprint);
+      const auth = await this.#authorize(token, certificate);
+      if (start !== 0) this.#reportDecision(start, 'input', certificate, auth);
+      return auth;
     } catch (error) {
-      throw this.#withChallenge(error);
+      const refused = this.#withChallenge(error);
+      if (start !== 0) this.#reportDecision(start, 'input', certificate, refused);
+      throw refused;
     }
+  }
+
+  /** Publishes the outcome on `certbound:decision` (no token, no certificate, no header value). */
+  #reportDecision(
+    start: number,
+    certificateSource: DecisionEvent['certificateSource'],
+    certificate: PresentedCertificate | undefined,
+    result: AuthInfo<Claims> | unknown,
+  ): void {
+    const accepted = result instanceof VerifiedAuth;
+    const error = !accepted && isCertboundError(result) ? result : undefined;
+    const event: DecisionEvent = {
+      outcome: accepted ? 'accepted' : 'rejected',
+      status: accepted ? 200 : (error?.status ?? 500),
+      code: error?.code,
+      format: accepted ? (result as AuthInfo).format : undefined,
+      certificateSource,
+      certificatePresented: certificate !== undefined,
+      bound: accepted ? (result as AuthInfo).bound : undefined,
+      clientId: accepted ? (result as AuthInfo).clientId : undefined,
+      durationMs: elapsedSince(start),
+    };
+    decisionChannel.publish(event);
   }
 
   async close(): Promise<void> {
@@ -181,7 +226,21 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
     );
     const rules = { issuer: o.issuer, audience: o.audience };
     return new IntrospectionCache(introspection.cache, o.issuer, {
-      introspect: (token) => client.introspect(token),
+      introspect: async (token) => {
+        const start = startTimer(introspectionChannel);
+        try {
+          const response = await client.introspect(token);
+          if (start !== 0) {
+            const outcome = response.active === true ? 'active' : 'inactive';
+            introspectionChannel.publish({ outcome, durationMs: elapsedSince(start) });
+          }
+          return response;
+        } catch (error) {
+          if (start !== 0)
+            introspectionChannel.publish({ outcome: 'error', durationMs: elapsedSince(start) });
+          throw error;
+        }
+      },
       validate: (response) => validateIntrospection(response, rules),
     });
   }
