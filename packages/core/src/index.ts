@@ -64,13 +64,15 @@ export { DEFAULT_TOKEN_CACHE_MAX, DEFAULT_TOKEN_CACHE_MAX_TTL_SECONDS } from './
 export { DEFAULT_CLOCK_TOLERANCE_SECONDS } from './token-time.js';
 export {
   type AuthenticateContext,
-  assertVerifierSource,
-  createsVerifier,
   createVerifier,
-  isVerifier,
   type NodeRequest,
-  resolveVerifier,
   type Verifier,
-  type VerifierSource,
   type VerifyInput,
 } from './verifier.js';
+export {
+  assertVerifierSource,
+  createsVerifier,
+  isVerifier,
+  resolveVerifier,
+  type VerifierSource,
+} from './verifier-source.js';
