@@ -1,4 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+// `certbound --version` reads this (src/version.ts): one source of truth, package.json.
+const define = { __CERTBOUND_CLI_VERSION__: JSON.stringify(version) };
 
 export default defineConfig([
   {
@@ -8,6 +15,7 @@ export default defineConfig([
     clean: true,
     sourcemap: true,
     target: 'node20',
+    define,
   },
   {
     // The binary: ESM with a shebang, not bundled with the library entry's types.
@@ -16,5 +24,6 @@ export default defineConfig([
     sourcemap: true,
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
+    define,
   },
 ]);

@@ -1,0 +1,110 @@
+/**
+ * Explains the RFC 8705 §3 binding decision, which `@certbound/core`'s `checkCertificateBinding`
+ * makes (the verifier's own code path): a verdict line and a one-line hint for each failure code.
+ */
+import { type CertificateInput, checkCertificateBinding, isCertboundError } from '@certbound/core';
+
+/** The failure codes `checkCertificateBinding` throws. */
+export type BindingCode =
+  | 'token_unbound'
+  | 'certificate_missing'
+  | 'cnf_mismatch'
+  | 'cnf_malformed'
+  | 'cnf_unsupported';
+
+export type BindingMode = 'required' | 'if-present';
+
+export interface BindingVerdict {
+  /** Whether the verifier would accept the binding (with a valid token). */
+  ok: boolean;
+  /** `bound` (matches), `unbound` (accepted under `if-present`), or the failure code. */
+  verdict: 'bound' | 'unbound' | BindingCode;
+  message: string;
+  /** What to do about it; for failures only. */
+  hint?: string;
+}
+
+const MESSAGES: Record<BindingCode, { message: string; hint: string }> = {
+  token_unbound: {
+    message: 'the token is not certificate-bound (it has no cnf claim)',
+    hint: 'the client must get its token over mTLS from an AS issuing bound tokens (RFC 8705 §3); --binding if-present accepts unbound ones',
+  },
+  certificate_missing: {
+    message: 'the token is certificate-bound but no client certificate was given',
+    hint: 'the API must see the client certificate: mTLS to the API, or a trusted proxy forwarding it in a header',
+  },
+  cnf_mismatch: {
+    message: 'the token is bound to another certificate',
+    hint: "a renewed certificate needs a new token; behind a proxy the API may be seeing the proxy's certificate",
+  },
+  cnf_malformed: {
+    message: 'the token is bound, but its cnf claim is malformed',
+    hint:
+      'cnf must be {"x5t#S256": "<43-character unpadded base64url SHA-256 of the DER>"}; ' +
+      'hex, padded or standard base64 values are refused, not normalized',
+  },
+  cnf_unsupported: {
+    message: 'the token uses a confirmation method other than x5t#S256',
+    hint: 'certbound checks only x5t#S256 (RFC 8705); jkt is DPoP (RFC 9449); unknown cnf members fail closed',
+  },
+};
+
+function isBindingCode(code: string): code is BindingCode {
+  return Object.hasOwn(MESSAGES, code);
+}
+
+function failure(code: BindingCode): BindingVerdict {
+  return { ok: false, verdict: code, ...MESSAGES[code] };
+}
+
+/** Checks `claims` against `certificate` with core's `checkCertificateBinding` and explains the outcome. */
+export function bindingVerdict(
+  claims: Record<string, unknown>,
+  certificate: CertificateInput | null,
+  mode: BindingMode,
+): BindingVerdict {
+  try {
+    return checkCertificateBinding(claims, certificate, mode)
+      ? { ok: true, verdict: 'bound', message: 'bound to this certificate' }
+      : {
+          ok: true,
+          verdict: 'unbound',
+          message: 'not certificate-bound, accepted under --binding if-present',
+        };
+  } catch (error) {
+    if (isCertboundError(error) && isBindingCode(error.code)) return failure(error.code);
+    throw error;
+  }
+}
+
+/** What a token's `cnf` says on its own: bound (well-formed `x5t#S256`), unbound, or why it is unusable. */
+export function confirmationStatus(claims: Record<string, unknown>): BindingVerdict {
+  // No certificate and `if-present`: core returns false for no cnf, throws certificate_missing
+  // for a well-formed x5t#S256, and cnf_malformed / cnf_unsupported otherwise.
+  const verdict = bindingVerdict(claims, null, 'if-present');
+  if (verdict.verdict === 'certificate_missing') {
+    return { ok: true, verdict: 'bound', message: 'certificate-bound (cnf x5t#S256, RFC 8705 §3.1)' };
+  }
+  if (verdict.verdict === 'unbound') {
+    return {
+      ok: false,
+      verdict: 'unbound',
+      message: 'not certificate-bound (no cnf claim): refused under the default binding: required',
+    };
+  }
+  return verdict;
+}
+
+/** The token's `cnf["x5t#S256"]` if it is a string, else `undefined`. */
+export function confirmedThumbprint(claims: Record<string, unknown>): string | undefined {
+  const cnf = Object.hasOwn(claims, 'cnf') ? claims.cnf : undefined;
+  if (typeof cnf !== 'object' || cnf === null || !Object.hasOwn(cnf, 'x5t#S256')) return undefined;
+  const value = (cnf as Record<string, unknown>)['x5t#S256'];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** `✔ bound to this certificate`, `✘ cnf_mismatch: the token is bound to another certificate`, … */
+export function verdictLine(verdict: BindingVerdict): string {
+  const code = verdict.verdict === 'bound' || verdict.verdict === 'unbound' ? '' : `${verdict.verdict}: `;
+  return `${verdict.ok ? '✔' : '✘'} ${code}${verdict.message}`;
+}
