@@ -126,33 +126,36 @@ const fastifyTarget: Target = {
   },
 };
 
+/** The routes both Nest targets serve (Nest controllers inherit their parent's routes). */
+class ResourceRoutes {
+  @Public()
+  @Get('health')
+  health() {
+    return { ok: true };
+  }
+
+  @Get('resource')
+  read(@Auth() auth: AuthInfo) {
+    return describeAuth(auth);
+  }
+
+  @HttpCode(200)
+  @Post('resource')
+  write(@Auth() auth: AuthInfo) {
+    return describeAuth(auth);
+  }
+
+  @Scopes('write')
+  @Get('scoped')
+  scoped(@Auth() auth: AuthInfo) {
+    return describeAuth(auth);
+  }
+}
+
 /** Nest on Express: `forRoot()` and the guard applied globally through `APP_GUARD`. */
 function nestModuleWithGlobalGuard(options: CertboundOptions) {
   @Controller()
-  class ResourceController {
-    @Public()
-    @Get('health')
-    health() {
-      return { ok: true };
-    }
-
-    @Get('resource')
-    read(@Auth() auth: AuthInfo) {
-      return describeAuth(auth);
-    }
-
-    @HttpCode(200)
-    @Post('resource')
-    write(@Auth() auth: AuthInfo) {
-      return describeAuth(auth);
-    }
-
-    @Scopes('write')
-    @Get('scoped')
-    scoped(@Auth() auth: AuthInfo) {
-      return describeAuth(auth);
-    }
-  }
+  class ResourceController extends ResourceRoutes {}
 
   @Module({
     imports: [CertboundModule.forRoot(options)],
@@ -169,30 +172,7 @@ function nestModuleWithControllerGuard(options: CertboundOptions) {
 
   @UseGuards(CertboundGuard)
   @Controller()
-  class ResourceController {
-    @Public()
-    @Get('health')
-    health() {
-      return { ok: true };
-    }
-
-    @Get('resource')
-    read(@Auth() auth: AuthInfo) {
-      return describeAuth(auth);
-    }
-
-    @HttpCode(200)
-    @Post('resource')
-    write(@Auth() auth: AuthInfo) {
-      return describeAuth(auth);
-    }
-
-    @Scopes('write')
-    @Get('scoped')
-    scoped(@Auth() auth: AuthInfo) {
-      return describeAuth(auth);
-    }
-  }
+  class ResourceController extends ResourceRoutes {}
 
   @Module({ providers: [{ provide: SETTINGS, useValue: options }], exports: [SETTINGS] })
   class SettingsModule {}
