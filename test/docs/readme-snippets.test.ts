@@ -11,7 +11,7 @@
  * suite and the demo, which wire the adapters the same way.
  */
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -105,7 +105,7 @@ describe('documentation code blocks', () => {
     );
     const problems = ts
       .getPreEmitDiagnostics(program)
-      .filter((d) => d.file && d.file.fileName.startsWith(out))
+      .filter((d) => d.file?.fileName.startsWith(out))
       .map((d) => {
         const { snippet } = files.find((f) => f.file === d.file!.fileName)!;
         const { line } = d.file!.getLineAndCharacterOfPosition(d.start ?? 0);

@@ -14,7 +14,7 @@ import {
   resolveVerifier,
   type Verifier,
 } from '@certbound/core';
-import type { FastifyPluginAsync, FastifyRequest, preHandlerAsyncHookHandler, RawServerBase } from 'fastify';
+import type { FastifyPluginAsync, RawServerBase } from 'fastify';
 import fp from 'fastify-plugin';
 
 declare module 'fastify' {

@@ -13,7 +13,10 @@ export class ProtectedResourceMetadataMiddleware implements NestMiddleware {
 
   use(req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: () => void): void {
     const metadata = this.verifier.protectedResource?.respond(req.method, req.originalUrl ?? req.url);
-    if (!metadata) return next();
+    if (!metadata) {
+      next();
+      return;
+    }
     res.statusCode = metadata.status;
     for (const [name, value] of Object.entries(metadata.headers)) res.setHeader(name, value);
     res.end(metadata.body);

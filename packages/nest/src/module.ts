@@ -58,6 +58,7 @@ export class CertboundModule extends ConfigurableModuleClass implements NestModu
   static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
     const { isGlobal: _isGlobal, ...source } = options;
     assertVerifierSource(source as CertboundModuleOptions);
+    // biome-ignore lint/complexity/noThisInStatic: the builder's forRoot must see this class as `module`.
     return super.forRoot(options);
   }
 
