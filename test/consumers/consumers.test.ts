@@ -25,16 +25,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const PACKAGES = ['core', 'express', 'koa', 'fastify', 'nest', 'testing'] as const;
+const PACKAGES = ['core', 'express', 'koa', 'fastify', 'nest', 'testing', 'cli'] as const;
 
 /** Exports each package must offer, whatever the module format. */
 const EXPECTED_EXPORTS: Record<(typeof PACKAGES)[number], string[]> = {
-  core: ['createVerifier', 'resolveVerifier', 'requireScopes', 'hasScopes', 'x5tS256', 'CertboundError'],
+  core: [
+    'createVerifier',
+    'resolveVerifier',
+    'requireScopes',
+    'hasScopes',
+    'x5tS256',
+    'CertboundError',
+    'protectedResourceMetadata',
+    'verifyClientCertificate',
+    'DIAGNOSTICS_CHANNELS',
+  ],
   express: ['certbound', 'requireScopes', 'errorHandler', 'CertboundError'],
   koa: ['certbound', 'requireScopes', 'errorHandler', 'CertboundError'],
   fastify: ['certbound', 'requireScopes', 'errorHandler', 'CertboundError'],
   nest: ['CertboundModule', 'CertboundGuard', 'Auth', 'Public', 'Scopes', 'CERTBOUND_VERIFIER'],
-  testing: ['createTestPki', 'createTestIssuer', 'httpsRequest'],
+  testing: ['createTestPki', 'createTestIssuer', 'httpsRequest', 'serveHttps'],
+  cli: ['run'],
 };
 
 let pki: TestPki;
