@@ -13,13 +13,14 @@ import {
   ConfigurableModuleBuilder,
   type DynamicModule,
   Inject,
-  type MiddlewareConsumer,
   Module,
-  type NestModule,
   type OnApplicationShutdown,
+  type OnModuleInit,
+  Optional,
 } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { CertboundGuard } from './guard.js';
-import { ProtectedResourceMetadataMiddleware } from './metadata-middleware.js';
+import { serveProtectedResourceMetadata } from './metadata-route.js';
 import { CERTBOUND_VERIFIER } from './tokens.js';
 
 /** Verifier options, or `{ verifier }`: one you created (and close) yourself. */
@@ -46,10 +47,11 @@ export const CERTBOUND_MODULE_OPTIONS = MODULE_OPTIONS_TOKEN;
   ],
   exports: [CERTBOUND_VERIFIER, CertboundGuard],
 })
-export class CertboundModule extends ConfigurableModuleClass implements NestModule, OnApplicationShutdown {
+export class CertboundModule extends ConfigurableModuleClass implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(MODULE_OPTIONS_TOKEN) private readonly options: CertboundModuleOptions,
     @Inject(CERTBOUND_VERIFIER) private readonly verifier: Verifier,
+    @Optional() @Inject(HttpAdapterHost) private readonly adapterHost?: HttpAdapterHost,
   ) {
     super();
   }
@@ -62,9 +64,11 @@ export class CertboundModule extends ConfigurableModuleClass implements NestModu
     return super.forRoot(options);
   }
 
-  /** Serves the RFC 9728 metadata document when `protectedResource` is configured. */
-  configure(consumer: MiddlewareConsumer): void {
-    if (this.verifier.protectedResource) consumer.apply(ProtectedResourceMetadataMiddleware).forRoutes('*');
+  /** Serves the RFC 9728 metadata document when `protectedResource` is configured (HTTP apps). */
+  onModuleInit(): void {
+    const adapter = this.adapterHost?.httpAdapter;
+    const endpoint = this.verifier.protectedResource;
+    if (adapter && endpoint) serveProtectedResourceMetadata(adapter, endpoint);
   }
 
   /** Closes the verifier the module created from options (never one you passed in). */

@@ -18,7 +18,8 @@ import {
   type TestPki,
 } from '@certbound/testing';
 import { Controller, Get, type INestApplication, Module, UseGuards } from '@nestjs/common';
-import { NestFactory, Reflector } from '@nestjs/core';
+import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 let pki: TestPki;
@@ -163,4 +164,59 @@ describe('@certbound/nest', () => {
     expect(authenticate).not.toHaveBeenCalled();
     await verifier.close();
   });
+
+  it.each(['express', 'fastify'] as const)(
+    'serves the RFC 9728 document at its own path despite a global prefix and a global guard (%s)',
+    async (platform) => {
+      @Module({
+        imports: [
+          CertboundModule.forRoot({
+            ...options(),
+            protectedResource: { resource: 'https://api.example.com/payments', resourceName: 'Payments' },
+          }),
+          AccountsModule,
+        ],
+        providers: [{ provide: APP_GUARD, useClass: CertboundGuard }],
+      })
+      class PrefixedModule {}
+      const httpsOptions = {
+        cert: pki.server.cert,
+        key: pki.server.key,
+        requestCert: true,
+        rejectUnauthorized: false,
+      };
+      const app =
+        platform === 'express'
+          ? await NestFactory.create(PrefixedModule, { httpsOptions, logger: false })
+          : await NestFactory.create(PrefixedModule, new FastifyAdapter({ https: httpsOptions }), {
+              logger: false,
+            });
+      app.setGlobalPrefix('api');
+      await app.listen(0, '127.0.0.1');
+      try {
+        const url = `https://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+        const path = '/.well-known/oauth-protected-resource/payments';
+        const document = await httpsRequest(`${url}${path}`, { ca: pki.ca.cert });
+        expect(document.status).toBe(200);
+        expect(document.headers['cache-control']).toBe('public, max-age=3600');
+        expect(document.json).toEqual({
+          resource: 'https://api.example.com/payments',
+          authorization_servers: [issuer.issuer],
+          bearer_methods_supported: ['header'],
+          tls_client_certificate_bound_access_tokens: true,
+          resource_name: 'Payments',
+        });
+        const head = await httpsRequest(`${url}${path}`, { method: 'HEAD', ca: pki.ca.cert });
+        expect(head.status).toBe(200);
+        expect(head.body).toBe('');
+        const challenged = await httpsRequest(`${url}/api/accounts`, { ca: pki.ca.cert });
+        expect(challenged.status).toBe(401);
+        expect(challenged.headers['www-authenticate']).toBe(
+          `Bearer realm="nest", resource_metadata="https://api.example.com${path}"`,
+        );
+      } finally {
+        await app.close();
+      }
+    },
+  );
 });
