@@ -12,6 +12,7 @@ export default defineConfig({
       '@certbound/koa': source('koa'),
       '@certbound/fastify': source('fastify'),
       '@certbound/nest': source('nest'),
+      '@certbound/redis': source('redis'),
     },
   },
   test: {
