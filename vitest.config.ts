@@ -5,7 +5,9 @@ const source = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/ind
 
 export default defineConfig({
   resolve: {
+    // The subpath first: '@certbound/core' would also match '@certbound/core/adapter'.
     alias: {
+      '@certbound/core/adapter': fileURLToPath(new URL('./packages/core/src/adapter.ts', import.meta.url)),
       '@certbound/core': source('core'),
       '@certbound/express': source('express'),
       '@certbound/testing': source('testing'),

@@ -25,13 +25,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const PACKAGES = ['core', 'express', 'koa', 'fastify', 'nest', 'testing', 'cli'] as const;
+const PACKAGES = ['core', 'core/adapter', 'express', 'koa', 'fastify', 'nest', 'testing', 'cli'] as const;
 
 /** Exports each package must offer, whatever the module format. */
 const EXPECTED_EXPORTS: Record<(typeof PACKAGES)[number], string[]> = {
   core: [
     'createVerifier',
-    'resolveVerifier',
     'requireScopes',
     'hasScopes',
     'x5tS256',
@@ -39,6 +38,13 @@ const EXPECTED_EXPORTS: Record<(typeof PACKAGES)[number], string[]> = {
     'protectedResourceMetadata',
     'verifyClientCertificate',
     'DIAGNOSTICS_CHANNELS',
+  ],
+  'core/adapter': [
+    'resolveVerifier',
+    'createsVerifier',
+    'assertVerifierSource',
+    'isVerifier',
+    'assertScopeNames',
   ],
   express: ['certbound', 'requireScopes', 'errorHandler', 'CertboundError'],
   koa: ['certbound', 'requireScopes', 'errorHandler', 'CertboundError'],
@@ -56,7 +62,11 @@ let files: string;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  const missing = PACKAGES.filter((name) => !existsSync(join(root, 'packages', name, 'dist', 'index.cjs')));
+  const built = (name: string) => {
+    const [dir, entry = 'index'] = name.split('/');
+    return existsSync(join(root, 'packages', dir!, 'dist', `${entry}.cjs`));
+  };
+  const missing = PACKAGES.filter((name) => !built(name));
   if (missing.length > 0) throw new Error(`build the packages first (pnpm build): no dist for ${missing}`);
   const tsc = join(root, 'node_modules', '.bin', 'tsc');
   await Promise.all([

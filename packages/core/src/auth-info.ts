@@ -27,7 +27,18 @@ export interface AuthInfo<Claims extends TokenClaims = TokenClaims> {
   thumbprint: string | undefined;
   /** Whether the token is certificate-bound (and the binding held). */
   bound: boolean;
+  /**
+   * Headers every adapter sets on the successful response, before the handler runs (so it may
+   * override them): `Cache-Control: no-store` (RFC 6750 §5.3: responses to authenticated requests
+   * must not be cached by intermediaries).
+   */
+  responseHeaders: Readonly<Record<string, string>>;
 }
+
+/** The response headers of every successful authentication. */
+export const SUCCESS_RESPONSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'cache-control': 'no-store',
+});
 
 /**
  * The AuthInfo the verifier hands out. It also remembers the verifier's challenge parameters in
@@ -44,6 +55,7 @@ export class VerifiedAuth<Claims extends TokenClaims = TokenClaims> implements A
   expiresAt: Date | undefined;
   thumbprint: string | undefined;
   bound: boolean;
+  responseHeaders: Readonly<Record<string, string>>;
 
   constructor(fields: AuthInfo<Claims>, challenge: ChallengeParams) {
     this.#challenge = challenge;
@@ -56,6 +68,7 @@ export class VerifiedAuth<Claims extends TokenClaims = TokenClaims> implements A
     this.expiresAt = fields.expiresAt;
     this.thumbprint = fields.thumbprint;
     this.bound = fields.bound;
+    this.responseHeaders = fields.responseHeaders;
   }
 
   /** The challenge parameters for errors about `auth` (e.g. insufficient scope). */

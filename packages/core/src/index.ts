@@ -69,7 +69,7 @@ export {
   protectedResourceMetadata,
   protectedResourceMetadataLocation,
 } from './resource-metadata.js';
-export { assertScopeNames, hasScopes, requireScopes } from './scopes.js';
+export { hasScopes, requireScopes } from './scopes.js';
 export { type CertificateInput, x5tS256 } from './thumbprint.js';
 export { DEFAULT_TOKEN_CACHE_MAX, DEFAULT_TOKEN_CACHE_MAX_TTL_SECONDS } from './token-cache.js';
 export { DEFAULT_CLOCK_TOLERANCE_SECONDS } from './token-time.js';
@@ -80,10 +80,4 @@ export {
   type Verifier,
   type VerifyInput,
 } from './verifier.js';
-export {
-  assertVerifierSource,
-  createsVerifier,
-  isVerifier,
-  resolveVerifier,
-  type VerifierSource,
-} from './verifier-source.js';
+export type { VerifierSource } from './verifier-source.js';

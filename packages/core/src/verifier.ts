@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
-import { type AuthInfo, type TokenClaims, VerifiedAuth } from './auth-info.js';
+import { type AuthInfo, SUCCESS_RESPONSE_HEADERS, type TokenClaims, VerifiedAuth } from './auth-info.js';
 import { authorizationLines, bearerToken, hasOtherTokenMethod } from './authorization-header.js';
 import { checkBinding } from './binding.js';
 import type { ChallengeParams } from './challenge.js';
@@ -204,6 +204,7 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
         expiresAt: exp === undefined ? undefined : new Date(exp * 1000),
         thumbprint: certificate?.thumbprint,
         bound,
+        responseHeaders: SUCCESS_RESPONSE_HEADERS,
       },
       this.#challenge,
     );

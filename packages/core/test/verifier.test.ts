@@ -2,11 +2,10 @@ import { X509Certificate } from 'node:crypto';
 import {
   type CertboundOptions,
   createVerifier,
-  isVerifier,
-  resolveVerifier,
   ServiceUnavailableError,
   type Verifier,
 } from '@certbound/core';
+import { isVerifier, resolveVerifier } from '@certbound/core/adapter';
 import {
   createTestIssuer,
   createTestPki,

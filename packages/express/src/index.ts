@@ -5,14 +5,11 @@
  */
 import {
   type AuthInfo,
-  assertScopeNames,
-  type CertboundOptions,
   isCertboundError,
   requireScopes as requireScopesOf,
-  resolveVerifier,
   type TokenClaims,
-  type Verifier,
 } from '@certbound/core';
+import { assertScopeNames, resolveVerifier, type VerifierSource } from '@certbound/core/adapter';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 
 declare global {
@@ -33,7 +30,7 @@ declare global {
  * app.get('/accounts', requireScopes('accounts:read'), (req, res) => res.json(req.auth!.claims));
  */
 export function certbound<Claims extends TokenClaims = TokenClaims>(
-  options: CertboundOptions | Verifier<Claims>,
+  options: VerifierSource<Claims>,
 ): RequestHandler {
   const verifier = resolveVerifier(options);
   return (req: Request, res: Response, next: NextFunction) => {
@@ -49,7 +46,7 @@ export function certbound<Claims extends TokenClaims = TokenClaims>(
         // Another middleware (a timeout, say) may have answered while we were verifying.
         if (res.headersSent) return;
         req.auth = auth;
-        res.setHeader('cache-control', 'no-store');
+        res.set(auth.responseHeaders);
         next();
       }, next)
       .catch(next);

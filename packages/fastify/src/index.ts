@@ -6,14 +6,12 @@
  */
 import {
   type AuthInfo,
-  assertScopeNames,
   type CertboundOptions,
-  createsVerifier,
   isCertboundError,
   requireScopes as requireScopesOf,
-  resolveVerifier,
   type Verifier,
 } from '@certbound/core';
+import { assertScopeNames, createsVerifier, resolveVerifier } from '@certbound/core/adapter';
 import type { FastifyPluginAsync, RawServerBase } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -46,8 +44,9 @@ const plugin: FastifyPluginAsync<CertboundPluginOptions, RawServerBase> = async 
   app.decorateRequest('auth', undefined);
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.certbound === false) return;
-    request.auth = await verifier.authenticate(request.raw);
-    reply.header('cache-control', 'no-store');
+    const auth = await verifier.authenticate(request.raw);
+    request.auth = auth;
+    reply.headers(auth.responseHeaders);
   });
   // Bodies are parsed after onRequest: refuse a second token in a form body once there is one.
   app.addHook('preValidation', async (request) => {

@@ -6,14 +6,11 @@
  */
 import {
   type AuthInfo,
-  assertScopeNames,
-  type CertboundOptions,
   isCertboundError,
   requireScopes as requireScopesOf,
-  resolveVerifier,
   type TokenClaims,
-  type Verifier,
 } from '@certbound/core';
+import { assertScopeNames, resolveVerifier, type VerifierSource } from '@certbound/core/adapter';
 import type { Middleware } from 'koa';
 
 declare module 'koa' {
@@ -35,7 +32,7 @@ declare module 'koa' {
  * router.get('/accounts', requireScopes('accounts:read'), (ctx) => { ctx.body = ctx.state.auth!.claims; });
  */
 export function certbound<Claims extends TokenClaims = TokenClaims>(
-  options: CertboundOptions | Verifier<Claims>,
+  options: VerifierSource<Claims>,
 ): Middleware {
   const verifier = resolveVerifier(options);
   return async (ctx, next) => {
@@ -47,10 +44,11 @@ export function certbound<Claims extends TokenClaims = TokenClaims>(
       ctx.body = metadata.body;
       return;
     }
-    ctx.state.auth = await verifier.authenticate(ctx.req, {
+    const auth = await verifier.authenticate(ctx.req, {
       body: (ctx.request as { body?: unknown }).body,
     });
-    ctx.set('cache-control', 'no-store');
+    ctx.state.auth = auth;
+    ctx.set(auth.responseHeaders);
     await next();
   };
 }

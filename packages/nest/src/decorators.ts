@@ -1,5 +1,6 @@
 /** Route decorators: `@Public()`, `@Scopes()` and the `@Auth()` parameter decorator. */
-import { type AuthInfo, assertScopeNames } from '@certbound/core';
+import type { AuthInfo } from '@certbound/core';
+import { assertScopeNames } from '@certbound/core/adapter';
 import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
 import { PUBLIC_KEY, SCOPES_KEY } from './tokens.js';
 

@@ -40,7 +40,8 @@ export class CertboundGuard implements CanActivate {
       const auth = await this.verifier.authenticate(node, { body: request.body });
       request.auth = auth;
       requireScopes(auth, ...this.reflector.getAllAndMerge<string[]>(SCOPES_KEY, targets));
-      adapter.setHeader(response, 'cache-control', 'no-store');
+      for (const [name, value] of Object.entries(auth.responseHeaders))
+        adapter.setHeader(response, name, value);
       return true;
     } catch (error) {
       if (!isCertboundError(error)) throw error;

@@ -2,13 +2,8 @@
  * `CertboundModule.forRoot(options)` / `forRootAsync({ useFactory, inject, imports })`: one
  * verifier for the app, and `CertboundGuard` to apply per controller or globally (`APP_GUARD`).
  */
-import {
-  assertVerifierSource,
-  type CertboundOptions,
-  createsVerifier,
-  resolveVerifier,
-  type Verifier,
-} from '@certbound/core';
+import type { CertboundOptions, Verifier } from '@certbound/core';
+import { assertVerifierSource, createsVerifier, resolveVerifier } from '@certbound/core/adapter';
 import {
   ConfigurableModuleBuilder,
   type DynamicModule,
