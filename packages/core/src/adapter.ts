@@ -4,6 +4,8 @@
  * it created it, validates scope names at start-up, and sets `auth.responseHeaders` on the
  * successful response. See docs/architecture.md, "Writing an adapter".
  */
+
+export type { MetadataResponse, ProtectedResourceEndpoint } from './resource-metadata.js';
 export { assertScopeNames } from './scopes.js';
 export type { AuthenticateContext, NodeRequest } from './verifier.js';
 export {

@@ -4,7 +4,8 @@
  * is computed for a channel nobody subscribes to.
  */
 import { channel } from 'node:diagnostics_channel';
-import type { CertboundErrorCode } from './errors.js';
+import { VerifiedAuth } from './auth-info.js';
+import { type CertboundErrorCode, isCertboundError } from './errors.js';
 
 /** Published when a certificate header is ignored: {@link CertificateHeaderIgnored}. */
 export const CERTIFICATE_HEADER_CHANNEL = 'certbound:certificate-header-ignored';
@@ -113,4 +114,26 @@ export function startTimer(target: { hasSubscribers: boolean }): number {
 
 export function elapsedSince(start: number): number {
   return Math.round((performance.now() - start) * 1000) / 1000;
+}
+
+/** Publishes the outcome of one authentication (no token, no certificate, no header value). */
+export function publishDecision(
+  start: number,
+  certificateSource: DecisionEvent['certificateSource'],
+  certificatePresented: boolean,
+  result: unknown,
+): void {
+  const auth = result instanceof VerifiedAuth ? result : undefined;
+  const error = auth === undefined && isCertboundError(result) ? result : undefined;
+  decisionChannel.publish({
+    outcome: auth ? 'accepted' : 'rejected',
+    status: auth ? 200 : (error?.status ?? 500),
+    code: error?.code,
+    format: auth?.format,
+    certificateSource,
+    certificatePresented,
+    bound: auth?.bound,
+    clientId: auth?.clientId,
+    durationMs: elapsedSince(start),
+  } satisfies DecisionEvent);
 }

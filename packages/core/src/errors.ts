@@ -169,16 +169,28 @@ export class InvalidRequestError extends CertboundError {
   }
 }
 
+/** The codes of 401 errors: no credentials, or why the token was refused. */
+export type TokenErrorCode = Exclude<
+  CertboundErrorCode,
+  'invalid_request' | 'insufficient_scope' | 'authorization_server_unavailable'
+>;
+
+/** The codes of the binding decision (RFC 8705 §3), as `checkCertificateBinding` throws them. */
+export const BINDING_ERROR_CODES = Object.freeze([
+  'token_unbound',
+  'certificate_missing',
+  'cnf_mismatch',
+  'cnf_malformed',
+  'cnf_unsupported',
+] as const satisfies readonly TokenErrorCode[]);
+
+/** One of {@link BINDING_ERROR_CODES}. */
+export type BindingErrorCode = (typeof BINDING_ERROR_CODES)[number];
+
 /** 401: no credentials (`credentials_missing`, no `error`), or `invalid_token` with a reason. */
 export class InvalidTokenError extends CertboundError {
   override name = 'InvalidTokenError';
-  constructor(
-    code: Exclude<
-      CertboundErrorCode,
-      'invalid_request' | 'insufficient_scope' | 'authorization_server_unavailable'
-    >,
-    options: CertboundErrorOptions = {},
-  ) {
+  constructor(code: TokenErrorCode, options: CertboundErrorOptions = {}) {
     super(401, code === 'credentials_missing' ? undefined : 'invalid_token', code, options);
   }
 }

@@ -1,8 +1,14 @@
+/**
+ * `@certbound/core`: the verifier and what application code uses around it. What only adapter
+ * authors need is in `@certbound/core/adapter`; defaults are documented with each option.
+ */
 export type { AuthInfo, TokenClaims } from './auth-info.js';
-export type { BindingMode } from './binding.js';
-export { checkCertificateBinding } from './binding-check.js';
+export type { OutboundTlsOptions } from './authorization-server/http-client.js';
+export type { BindingMode } from './binding/binding.js';
+export { checkCertificateBinding } from './binding/certificate-binding.js';
+export { type Confirmation, readConfirmation } from './binding/confirmation.js';
 export type { CacheEntry, CacheStore } from './cache-store.js';
-export type { ChallengeParams } from './challenge.js';
+export { type CertificateInput, x5tS256 } from './certificate-input.js';
 export {
   CLIENT_CERTIFICATE_FAILURES,
   type ClientCertificateAuthMethod,
@@ -15,7 +21,6 @@ export {
   verifyClientCertificate,
 } from './client-auth/verify-client-certificate.js';
 export {
-  DEFAULT_HEADER_NAMES,
   type DecodeOptions,
   decodeCertificateHeader,
   HEADER_FORMATS,
@@ -24,7 +29,6 @@ export {
 export { CERTIFICATE_HEADER_REASONS, CertificateHeaderError } from './client-certificate/header-error.js';
 export {
   type CacheEvent,
-  CERTIFICATE_HEADER_CHANNEL,
   type CertificateHeaderIgnored,
   type DecisionEvent,
   DIAGNOSTICS_CHANNELS,
@@ -33,51 +37,29 @@ export {
 } from './diagnostics.js';
 export {
   type BearerError,
+  BINDING_ERROR_CODES,
+  type BindingErrorCode,
   CertboundError,
   type CertboundErrorBody,
   type CertboundErrorCode,
-  DEFAULT_RETRY_AFTER_SECONDS,
   InsufficientScopeError,
   InvalidRequestError,
   InvalidTokenError,
   isCertboundError,
   ServiceUnavailableError,
 } from './errors.js';
-export type { OutboundTlsOptions } from './http-client.js';
+export type { CertificateSourceOptions } from './options/certificate-options.js';
+export type {
+  ClientAuthMethod,
+  IntrospectionCacheOptions,
+  IntrospectionOptions,
+} from './options/introspection-options.js';
+export type { ProtectedResourceOptions } from './options/protected-resource-options.js';
+export type { CertboundOptions } from './options/verifier-options.js';
 export {
-  type ClientAuthMethod,
-  DEFAULT_INTROSPECTION_CACHE_MAX,
-  DEFAULT_INTROSPECTION_MAX_TTL_SECONDS,
-  DEFAULT_NEGATIVE_TTL_SECONDS,
-  type IntrospectionCacheOptions,
-  type IntrospectionOptions,
-} from './introspection-options.js';
-export { DEFAULT_ACCEPTED_TYP, DEFAULT_ALGORITHMS, DEFAULT_REQUIRED_CLAIMS } from './jwt.js';
-export {
-  type CertboundOptions,
-  type CertificateSourceOptions,
-  DEFAULT_TIMEOUT_MS,
-  MAX_CLOCK_TOLERANCE_SECONDS,
-} from './options.js';
-export {
-  DEFAULT_METADATA_MAX_AGE_SECONDS,
-  type MetadataResponse,
-  PROTECTED_RESOURCE_WELL_KNOWN_PATH,
-  type ProtectedResourceEndpoint,
   type ProtectedResourceMetadata,
-  type ProtectedResourceOptions,
   protectedResourceMetadata,
   protectedResourceMetadataLocation,
 } from './resource-metadata.js';
 export { hasScopes, requireScopes } from './scopes.js';
-export { type CertificateInput, x5tS256 } from './thumbprint.js';
-export { DEFAULT_TOKEN_CACHE_MAX, DEFAULT_TOKEN_CACHE_MAX_TTL_SECONDS } from './token-cache.js';
-export { DEFAULT_CLOCK_TOLERANCE_SECONDS } from './token-time.js';
-export {
-  type AuthenticateContext,
-  createVerifier,
-  type NodeRequest,
-  type Verifier,
-  type VerifyInput,
-} from './verifier.js';
-export type { VerifierSource } from './verifier-source.js';
+export { createVerifier, type Verifier, type VerifyInput } from './verifier.js';

@@ -4,30 +4,17 @@
  * served (§3: the well-known segment inserted between host and path), and the response adapters
  * send for it.
  */
-import type { BindingMode } from './binding.js';
-import { fail, httpsUrl, isRecord, nonEmptyString, stringList } from './option-checks.js';
+import {
+  DEFAULT_METADATA_MAX_AGE_SECONDS,
+  type NormalizedProtectedResource,
+  type ProtectedResourceOptions,
+  readProtectedResource,
+} from './options/protected-resource-options.js';
+
+export { DEFAULT_METADATA_MAX_AGE_SECONDS, type ProtectedResourceOptions };
 
 /** RFC 9728 §3: the well-known URI suffix. */
 export const PROTECTED_RESOURCE_WELL_KNOWN_PATH = '/.well-known/oauth-protected-resource';
-/** How long clients and caches may keep the document (`Cache-Control: public, max-age=…`). */
-export const DEFAULT_METADATA_MAX_AGE_SECONDS = 3600;
-
-/** What describes this API beyond the verifier's own options (camelCase of RFC 9728 §2). */
-export interface ProtectedResourceOptions {
-  /** The resource identifier (§1.2): an https URL without fragment, usually the token `aud`. */
-  resource: string;
-  /** Issuers of the authorization servers clients may use. Default: the verifier's `issuer`. */
-  authorizationServers?: string[];
-  /** Scopes this API understands (RECOMMENDED). */
-  scopesSupported?: string[];
-  /** Human-readable name (RECOMMENDED). */
-  resourceName?: string;
-  resourceDocumentation?: string;
-  resourcePolicyUri?: string;
-  resourceTosUri?: string;
-  /** `max-age` of the document's `Cache-Control`, seconds. Default 3600. */
-  maxAgeSeconds?: number;
-}
 
 /** The metadata document (RFC 9728 §2), as served. */
 export interface ProtectedResourceMetadata {
@@ -89,99 +76,42 @@ export function protectedResourceMetadataLocation(resource: string): { url: stri
  * protectedResourceMetadata({ resource: 'https://api.example.com', issuer: 'https://as.example.com', scopesSupported: ['accounts:read'] })
  */
 export function protectedResourceMetadata(
-  options: ProtectedResourceOptions & { issuer?: string; binding?: BindingMode; [option: string]: unknown },
+  options: ProtectedResourceOptions & { issuer?: string; [option: string]: unknown },
 ): ProtectedResourceMetadata {
-  const o = checkProtectedResource(options, options.issuer, false);
-  const document: ProtectedResourceMetadata = {
+  return metadataDocument(readProtectedResource(options, false), options.issuer);
+}
+
+/** The document from the normalized option; `authorization_servers` defaults to `[issuer]`. */
+function metadataDocument(
+  o: NormalizedProtectedResource,
+  issuer: string | undefined,
+): ProtectedResourceMetadata {
+  const authorizationServers = o.authorizationServers ?? (issuer === undefined ? [] : [issuer]);
+  const scopesSupported = o.scopesSupported ?? [];
+  return {
     resource: o.resource,
-    ...(o.authorizationServers.length > 0 ? { authorization_servers: o.authorizationServers } : {}),
+    ...(authorizationServers.length > 0 ? { authorization_servers: authorizationServers } : {}),
     bearer_methods_supported: ['header'],
     tls_client_certificate_bound_access_tokens: true,
-    ...(o.scopesSupported.length > 0 ? { scopes_supported: o.scopesSupported } : {}),
+    ...(scopesSupported.length > 0 ? { scopes_supported: scopesSupported } : {}),
     ...(o.resourceName === undefined ? {} : { resource_name: o.resourceName }),
     ...(o.resourceDocumentation === undefined ? {} : { resource_documentation: o.resourceDocumentation }),
     ...(o.resourcePolicyUri === undefined ? {} : { resource_policy_uri: o.resourcePolicyUri }),
     ...(o.resourceTosUri === undefined ? {} : { resource_tos_uri: o.resourceTosUri }),
   };
-  return document;
 }
 
-interface CheckedProtectedResource {
-  resource: string;
-  authorizationServers: string[];
-  scopesSupported: string[];
-  resourceName: string | undefined;
-  resourceDocumentation: string | undefined;
-  resourcePolicyUri: string | undefined;
-  resourceTosUri: string | undefined;
-  maxAgeSeconds: number;
-}
-
-const NAME = 'protectedResource';
-
-/** `strict`: unknown members are errors (the `protectedResource` option, not a whole options object). */
-function checkProtectedResource(
-  value: unknown,
-  issuer: string | undefined,
-  strict: boolean,
-): CheckedProtectedResource {
-  if (!isRecord(value)) fail(NAME, 'an object { resource, ... }');
-  const known = new Set([
-    'resource',
-    'authorizationServers',
-    'scopesSupported',
-    'resourceName',
-    'resourceDocumentation',
-    'resourcePolicyUri',
-    'resourceTosUri',
-    'maxAgeSeconds',
-  ]);
-  for (const name of strict ? Object.keys(value) : []) {
-    if (!known.has(name)) throw new TypeError(`Invalid certbound option: unknown option "${NAME}.${name}"`);
-  }
-  const url = (name: string) =>
-    value[name] === undefined ? undefined : httpsUrl(value[name], `${NAME}.${name}`);
-  const maxAge = value.maxAgeSeconds ?? DEFAULT_METADATA_MAX_AGE_SECONDS;
-  if (typeof maxAge !== 'number' || !Number.isInteger(maxAge) || maxAge < 0 || maxAge > 31_536_000) {
-    fail(`${NAME}.maxAgeSeconds`, 'an integer from 0 to 31536000');
-  }
-  return {
-    resource: httpsUrl(value.resource, `${NAME}.resource`),
-    authorizationServers:
-      value.authorizationServers === undefined
-        ? issuer === undefined
-          ? []
-          : [issuer]
-        : stringList(value.authorizationServers, `${NAME}.authorizationServers`).map((server) =>
-            httpsUrl(server, `${NAME}.authorizationServers`),
-          ),
-    scopesSupported:
-      value.scopesSupported === undefined ? [] : stringList(value.scopesSupported, `${NAME}.scopesSupported`),
-    resourceName:
-      value.resourceName === undefined
-        ? undefined
-        : nonEmptyString(value.resourceName, `${NAME}.resourceName`),
-    resourceDocumentation: url('resourceDocumentation'),
-    resourcePolicyUri: url('resourcePolicyUri'),
-    resourceTosUri: url('resourceTosUri'),
-    maxAgeSeconds: maxAge,
-  };
-}
-
-/** Validates `protectedResource` (throwing the option TypeError) and prepares its endpoint. */
+/** Prepares the metadata endpoint from the normalized `protectedResource` option. */
 export function protectedResourceEndpoint(
-  options: unknown,
-  verifier: { issuer: string; binding: BindingMode },
+  options: NormalizedProtectedResource,
+  issuer: string,
 ): ProtectedResourceEndpoint {
-  const checked = checkProtectedResource(options, verifier.issuer, true);
-  const document = Object.freeze(
-    protectedResourceMetadata({ ...(options as ProtectedResourceOptions), ...verifier }),
-  ) as ProtectedResourceMetadata;
-  const { url, path } = protectedResourceMetadataLocation(checked.resource);
+  const document = Object.freeze(metadataDocument(options, issuer)) as ProtectedResourceMetadata;
+  const { url, path } = protectedResourceMetadataLocation(options.resource);
   const body = JSON.stringify(document);
   const ok = {
     'content-type': 'application/json',
-    'cache-control': `public, max-age=${checked.maxAgeSeconds}`,
+    'cache-control': `public, max-age=${options.maxAgeSeconds}`,
   };
   return {
     url,

@@ -3,7 +3,7 @@
  * verifier that results: the first thing every adapter does.
  */
 import type { TokenClaims } from './auth-info.js';
-import { type CertboundOptions, normalizeOptions } from './options.js';
+import { type CertboundOptions, normalizeOptions } from './options/verifier-options.js';
 import { createVerifier, VERIFIER, type Verifier } from './verifier.js';
 
 /** Whether `value` is a verifier made by {@link createVerifier}. */

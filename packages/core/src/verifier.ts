@@ -6,39 +6,34 @@ import type { IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import { type AuthInfo, SUCCESS_RESPONSE_HEADERS, type TokenClaims, VerifiedAuth } from './auth-info.js';
 import { authorizationLines, bearerToken, hasOtherTokenMethod } from './authorization-header.js';
-import { checkBinding } from './binding.js';
+import { AuthorizationServer } from './authorization-server/authorization-server.js';
+import { checkBinding } from './binding/binding.js';
+import { type CertificateInput, certificateBytes } from './certificate-input.js';
 import type { ChallengeParams } from './challenge.js';
 import { type PresentedCertificate, presentedCertificate } from './client-certificate/presented.js';
 import { type CertificateSource, certificateSource } from './client-certificate/source.js';
-import {
-  type DecisionEvent,
-  decisionChannel,
-  elapsedSince,
-  introspectionChannel,
-  startTimer,
-} from './diagnostics.js';
-import { type AuthorizationServerMetadata, discover } from './discovery.js';
+import { type DecisionEvent, decisionChannel, publishDecision, startTimer } from './diagnostics.js';
 import {
   CertboundError,
   INVALID_REQUEST_DESCRIPTIONS,
   InvalidRequestError,
   InvalidTokenError,
-  isCertboundError,
-  ServiceUnavailableError,
 } from './errors.js';
-import { HttpClient } from './http-client.js';
-import { IntrospectionClient, validateIntrospection } from './introspection.js';
-import { IntrospectionCache } from './introspection-cache.js';
-import { isMtlsMethod, type NormalizedIntrospection } from './introspection-options.js';
-import { isJwtShaped, type JwtRules, jwtRules, validateJwt } from './jwt.js';
-import { type CertboundOptions, type NormalizedOptions, normalizeOptions } from './options.js';
+import { IntrospectionCache } from './introspection/introspection-cache.js';
+import { IntrospectionClient } from './introspection/introspection-client.js';
+import { validateIntrospection } from './introspection/introspection-response.js';
+import { isJwtShaped, type JwtRules, jwtRules } from './jwt/jwt-rules.js';
+import { type KeyResolver, localKeys, remoteKeys, secretKey } from './jwt/signing-keys.js';
+import { validateJwt } from './jwt/validate-jwt.js';
+import {
+  type CertboundOptions,
+  type NormalizedOptions,
+  normalizeOptions,
+} from './options/verifier-options.js';
 import type { ProtectedResourceEndpoint } from './resource-metadata.js';
-import { type KeyResolver, localKeys, remoteKeys, secretKey } from './signing-keys.js';
-import { type CertificateInput, certificateBytes } from './thumbprint.js';
-import { TokenCache } from './token-cache.js';
-import { checkTimes } from './token-time.js';
-import { isAllowedUrl } from './url-policy.js';
-import type { ValidatedToken } from './validated-token.js';
+import { TokenMemo } from './token/token-memo.js';
+import { checkTimes } from './token/token-time.js';
+import type { ValidatedToken } from './token/validated-token.js';
 
 /** A Node request: HTTP/1.1 `IncomingMessage` or an HTTP/2 compatibility request. */
 export type NodeRequest = IncomingMessage | Http2ServerRequest;
@@ -76,59 +71,64 @@ export interface Verifier<Claims extends TokenClaims = TokenClaims> {
 /** Brand shared by every copy of this module (see `isVerifier`). */
 export const VERIFIER = Symbol.for('certbound.verifier');
 
+/** What a request presents: the access token, and the client certificate if there is one. */
+interface Credentials {
+  token: string;
+  certificate: PresentedCertificate | undefined;
+}
+
 class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> {
   readonly [VERIFIER] = true;
   readonly #options: NormalizedOptions;
   readonly #challenge: ChallengeParams;
-  readonly #http: HttpClient;
+  readonly #server: AuthorizationServer;
   readonly #keys: KeyResolver;
-  readonly #cache: TokenCache;
+  readonly #memo: TokenMemo;
   readonly #rules: JwtRules;
   readonly #introspection: IntrospectionCache | undefined;
   readonly #certificate: CertificateSource;
-  #metadata: Promise<AuthorizationServerMetadata> | undefined;
   readonly protectedResource: ProtectedResourceEndpoint | undefined;
 
   constructor(options: CertboundOptions) {
     const o = normalizeOptions(options);
     this.#options = o;
     this.#challenge = { realm: o.realm, resourceMetadata: o.resourceMetadata };
-    this.#http = new HttpClient(o.tls);
+    this.#server = new AuthorizationServer({
+      issuer: o.issuer,
+      jwksUri: o.jwksUri,
+      introspectionEndpoint: o.introspection?.endpoint,
+      tls: o.tls,
+      timeoutMs: o.timeoutMs,
+    });
     this.#keys = o.secret
       ? secretKey(o.secret)
       : o.jwks
         ? localKeys(o.jwks)
-        : remoteKeys(() => this.#jwksUri(), this.#http, o.timeoutMs);
-    this.#cache = new TokenCache(o.tokenCache);
-    this.#introspection = o.introspection && this.#introspectionCache(o, o.introspection);
+        : remoteKeys(this.#server, o.timeoutMs);
+    this.#memo = new TokenMemo(o.tokenCache);
     this.#rules = jwtRules(o);
+    if (o.introspection !== undefined) {
+      const client = new IntrospectionClient(o.introspection, this.#server);
+      const rules = { issuer: o.issuer, audience: o.audience };
+      this.#introspection = new IntrospectionCache(o.introspection.cache, o.issuer, {
+        introspect: (token) => client.introspect(token),
+        validate: (response) => validateIntrospection(response, rules),
+      });
+    }
     this.#certificate = certificateSource(o.certificate);
     this.protectedResource = o.protectedResource;
   }
 
-  async authenticate(req: NodeRequest, context?: AuthenticateContext): Promise<AuthInfo<Claims>> {
-    const start = startTimer(decisionChannel);
-    let certificate: PresentedCertificate | undefined;
-    try {
+  authenticate(req: NodeRequest, context?: AuthenticateContext): Promise<AuthInfo<Claims>> {
+    return this.#decide(this.#options.certificate.from, () => {
       const token = bearerToken(authorizationLines(req));
       if (token === undefined) throw new InvalidTokenError('credentials_missing');
-      if (
-        hasOtherTokenMethod(
-          req as { url?: string; body?: unknown },
-          context?.body ?? (req as { body?: unknown }).body,
-        )
-      ) {
+      const body = context?.body ?? (req as { body?: unknown }).body;
+      if (hasOtherTokenMethod(req as { url?: string }, body)) {
         throw new InvalidRequestError(INVALID_REQUEST_DESCRIPTIONS.multipleMethods);
       }
-      certificate = this.#certificate(req);
-      const auth = await this.#authorize(token, certificate);
-      if (start !== 0) this.#reportDecision(start, this.#options.certificate.from, certificate, auth);
-      return auth;
-    } catch (error) {
-      const refused = this.#withChallenge(error);
-      if (start !== 0) this.#reportDecision(start, this.#options.certificate.from, certificate, refused);
-      throw refused;
-    }
+      return { token, certificate: this.#certificate(req) };
+    });
   }
 
   checkBody(req: NodeRequest, body: unknown): void {
@@ -137,54 +137,46 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
     }
   }
 
-  async verify(input: VerifyInput): Promise<AuthInfo<Claims>> {
-    const start = startTimer(decisionChannel);
-    let certificate: PresentedCertificate | undefined;
-    try {
-      const authorization = input.authorization;
+  verify(input: VerifyInput): Promise<AuthInfo<Claims>> {
+    return this.#decide('input', () => {
+      const { authorization } = input;
       const lines =
         authorization == null ? [] : typeof authorization === 'string' ? [authorization] : authorization;
       const token = bearerToken(lines);
       if (token === undefined) throw new InvalidTokenError('credentials_missing');
       const bytes = input.certificate == null ? undefined : certificateBytes(input.certificate);
-      certificate = bytes && presentedCertificate(bytes.der, bytes.thumbprint);
-      const auth = await this.#authorize(token, certificate);
-      if (start !== 0) this.#reportDecision(start, 'input', certificate, auth);
-      return auth;
-    } catch (error) {
-      const refused = this.#withChallenge(error);
-      if (start !== 0) this.#reportDecision(start, 'input', certificate, refused);
-      throw refused;
-    }
-  }
-
-  /** Publishes the outcome on `certbound:decision` (no token, no certificate, no header value). */
-  #reportDecision(
-    start: number,
-    certificateSource: DecisionEvent['certificateSource'],
-    certificate: PresentedCertificate | undefined,
-    result: AuthInfo<Claims> | unknown,
-  ): void {
-    const accepted = result instanceof VerifiedAuth;
-    const error = !accepted && isCertboundError(result) ? result : undefined;
-    const event: DecisionEvent = {
-      outcome: accepted ? 'accepted' : 'rejected',
-      status: accepted ? 200 : (error?.status ?? 500),
-      code: error?.code,
-      format: accepted ? (result as AuthInfo).format : undefined,
-      certificateSource,
-      certificatePresented: certificate !== undefined,
-      bound: accepted ? (result as AuthInfo).bound : undefined,
-      clientId: accepted ? (result as AuthInfo).clientId : undefined,
-      durationMs: elapsedSince(start),
-    };
-    decisionChannel.publish(event);
+      return { token, certificate: bytes && presentedCertificate(bytes.der, bytes.thumbprint) };
+    });
   }
 
   async close(): Promise<void> {
-    this.#cache.clear();
+    this.#memo.clear();
     this.#introspection?.clear();
-    await this.#http.close();
+    await this.#server.close();
+  }
+
+  /**
+   * The pipeline: credentials (token and certificate), the token's validation, its time claims,
+   * the binding. Every outcome is published on `certbound:decision`; every error carries this
+   * verifier's challenge.
+   */
+  async #decide(
+    source: DecisionEvent['certificateSource'],
+    credentials: () => Credentials,
+  ): Promise<AuthInfo<Claims>> {
+    const start = startTimer(decisionChannel);
+    let certificate: PresentedCertificate | undefined;
+    try {
+      const presented = credentials();
+      certificate = presented.certificate;
+      const auth = await this.#authorize(presented.token, certificate);
+      if (start !== 0) publishDecision(start, source, certificate !== undefined, auth);
+      return auth;
+    } catch (error) {
+      const refused = this.#withChallenge(error);
+      if (start !== 0) publishDecision(start, source, certificate !== undefined, refused);
+      throw refused;
+    }
   }
 
   async #authorize(token: string, certificate: PresentedCertificate | undefined): Promise<AuthInfo<Claims>> {
@@ -213,76 +205,11 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
   /** JWT-shaped tokens are validated locally (`auto`, `jwt`); others are introspected (`auto`, `opaque`). */
   #validate(token: string): Promise<ValidatedToken> {
     const format = this.#options.tokenFormat;
-    if (
-      format === 'jwt' ||
-      (format === 'auto' && (this.#introspection === undefined || isJwtShaped(token)))
-    ) {
-      return this.#cache.get(token, () => validateJwt(token, this.#keys, this.#rules));
+    const introspection = this.#introspection;
+    if (format === 'jwt' || introspection === undefined || (format === 'auto' && isJwtShaped(token))) {
+      return this.#memo.get(token, () => validateJwt(token, this.#keys, this.#rules));
     }
-    return this.#introspection!.get(token);
-  }
-
-  #introspectionCache(o: NormalizedOptions, introspection: NormalizedIntrospection): IntrospectionCache {
-    const client = new IntrospectionClient(introspection, o.issuer, this.#http, () =>
-      this.#introspectionEndpoint(),
-    );
-    const rules = { issuer: o.issuer, audience: o.audience };
-    return new IntrospectionCache(introspection.cache, o.issuer, {
-      introspect: async (token) => {
-        const start = startTimer(introspectionChannel);
-        try {
-          const response = await client.introspect(token);
-          if (start !== 0) {
-            const outcome = response.active === true ? 'active' : 'inactive';
-            introspectionChannel.publish({ outcome, durationMs: elapsedSince(start) });
-          }
-          return response;
-        } catch (error) {
-          if (start !== 0)
-            introspectionChannel.publish({ outcome: 'error', durationMs: elapsedSince(start) });
-          throw error;
-        }
-      },
-      validate: (response) => validateIntrospection(response, rules),
-    });
-  }
-
-  /** The configured endpoint, or the discovered one (the mTLS alias for mTLS client authentication). */
-  async #introspectionEndpoint(): Promise<string> {
-    const introspection = this.#options.introspection!;
-    if (introspection.endpoint !== undefined) return introspection.endpoint;
-    const metadata = await this.#discover();
-    const alias = isMtlsMethod(introspection.clientAuthMethod)
-      ? (metadata.mtls_endpoint_aliases as Record<string, unknown> | undefined)?.introspection_endpoint
-      : undefined;
-    const endpoint = alias ?? metadata.introspection_endpoint;
-    if (typeof endpoint !== 'string' || !isAllowedUrl(endpoint)) {
-      throw new ServiceUnavailableError({
-        cause: new Error('the issuer metadata has no usable introspection_endpoint'),
-      });
-    }
-    return endpoint;
-  }
-
-  async #jwksUri(): Promise<string> {
-    if (this.#options.jwksUri !== undefined) return this.#options.jwksUri;
-    const metadata = await this.#discover();
-    const jwksUri = metadata.jwks_uri;
-    if (typeof jwksUri !== 'string' || !isAllowedUrl(jwksUri)) {
-      this.#metadata = undefined;
-      throw new ServiceUnavailableError({ cause: new Error('the issuer metadata has no usable jwks_uri') });
-    }
-    return jwksUri;
-  }
-
-  #discover(): Promise<AuthorizationServerMetadata> {
-    this.#metadata ??= discover(this.#options.issuer, this.#http, this.#options.timeoutMs).catch(
-      (error: unknown) => {
-        this.#metadata = undefined;
-        throw error;
-      },
-    );
-    return this.#metadata;
+    return introspection.get(token);
   }
 
   #withChallenge(error: unknown): unknown {

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkBinding, readConfirmation } from '../src/binding.js';
+import { checkBinding } from '../src/binding/binding.js';
+import { readConfirmation } from '../src/binding/confirmation.js';
+import { pemToDer } from '../src/certificate-input.js';
 import { presentedCertificate } from '../src/client-certificate/presented.js';
 import { InvalidTokenError } from '../src/errors.js';
-import { pemToDer } from '../src/thumbprint.js';
 
 const der = pemToDer(readFileSync(new URL('./fixtures/rfc8705-appendix-a.pem', import.meta.url), 'utf8'))!;
 const certificate = presentedCertificate(der);
@@ -26,7 +27,7 @@ describe('readConfirmation', () => {
   });
 
   it('reads a canonical x5t#S256', () => {
-    expect(readConfirmation({ cnf: { 'x5t#S256': THUMBPRINT } })?.toString()).toBe(THUMBPRINT);
+    expect(readConfirmation({ cnf: { 'x5t#S256': THUMBPRINT } })?.x5tS256).toBe(THUMBPRINT);
   });
 
   it.each([

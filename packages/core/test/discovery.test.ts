@@ -1,8 +1,8 @@
 import { createTestIssuer, createTestPki } from '@certbound/testing';
 import { describe, expect, it } from 'vitest';
-import { discover, discoveryUrls } from '../src/discovery.js';
+import { discover, discoveryUrls } from '../src/authorization-server/discovery.js';
+import { HttpClient } from '../src/authorization-server/http-client.js';
 import { ServiceUnavailableError } from '../src/errors.js';
-import { HttpClient } from '../src/http-client.js';
 
 describe('discoveryUrls', () => {
   it('inserts the RFC 8414 well-known path before the issuer path, and appends the OpenID one', () => {

@@ -4,6 +4,7 @@ import { type CertboundError, createVerifier } from '@certbound/core';
 import { createTestIssuer, createTestPki, type TestCertificate, type TestIssuer } from '@certbound/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headerCertificateSource } from '../src/client-certificate/header.js';
+import { trustedProxyMatcher } from '../src/client-certificate/trusted-proxies.js';
 import { CERTIFICATE_HEADER_CHANNEL, type CertificateHeaderIgnored } from '../src/diagnostics.js';
 
 let issuer: TestIssuer;
@@ -49,7 +50,7 @@ describe('the header certificate source', () => {
   const source = headerCertificateSource({
     format: 'rfc9440',
     header: 'client-cert',
-    trustedProxies: ['10.0.0.0/24'],
+    isTrustedProxy: trustedProxyMatcher(['10.0.0.0/24']),
     trustedAppendingHops: undefined,
   });
 

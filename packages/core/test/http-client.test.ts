@@ -2,8 +2,8 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createTestPki, type TestPki } from '@certbound/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpClient, jsonObjectOf, MAX_RESPONSE_BYTES } from '../src/authorization-server/http-client.js';
 import { ServiceUnavailableError } from '../src/errors.js';
-import { HttpClient, jsonObjectOf, MAX_RESPONSE_BYTES } from '../src/http-client.js';
 
 let pki: TestPki;
 let url: string;

@@ -1,9 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { CacheEntry, CacheStore } from '../src/cache-store.js';
 import { type CertboundError, InvalidTokenError, ServiceUnavailableError } from '../src/errors.js';
-import { validateIntrospection } from '../src/introspection.js';
-import { IntrospectionCache, issuerNamespace } from '../src/introspection-cache.js';
-import type { NormalizedIntrospectionCache } from '../src/introspection-options.js';
+import { IntrospectionCache, issuerNamespace } from '../src/introspection/introspection-cache.js';
+import { validateIntrospection } from '../src/introspection/introspection-response.js';
+import type { NormalizedIntrospectionCache } from '../src/options/introspection-options.js';
 
 const ISSUER = 'https://as.example.com';
 const rules = { issuer: ISSUER, audience: ['https://api.example.com'] };

@@ -2,8 +2,10 @@ import { createTestIssuer, type TestIssuer } from '@certbound/testing';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertboundError } from '../src/errors.js';
-import { type JwtRules, jwtRules, normalizeTyp, readScopes, validateJwt } from '../src/jwt.js';
-import { localKeys, secretKey } from '../src/signing-keys.js';
+import { type JwtRules, jwtRules, normalizeTyp } from '../src/jwt/jwt-rules.js';
+import { localKeys, secretKey } from '../src/jwt/signing-keys.js';
+import { validateJwt } from '../src/jwt/validate-jwt.js';
+import { readScopes } from '../src/token/claims.js';
 
 let issuer: TestIssuer;
 let rules: JwtRules;

@@ -1,6 +1,6 @@
 import { createVerifier } from '@certbound/core';
 import { describe, expect, it } from 'vitest';
-import { normalizeOptions } from '../src/options.js';
+import { normalizeOptions } from '../src/options/verifier-options.js';
 
 const base = { issuer: 'https://as.example.com', audience: 'https://api.example.com' };
 

@@ -1,7 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { certificateBytes, pemToDer, X5T_S256_PATTERN, x5tS256 } from '../src/thumbprint.js';
+import { certificateBytes, pemToDer, x5tS256 } from '../src/certificate-input.js';
+import { X5T_S256_PATTERN } from '../src/thumbprint.js';
 
 const pem = readFileSync(new URL('./fixtures/rfc8705-appendix-a.pem', import.meta.url), 'utf8');
 /** RFC 8705 Appendix A: the expected `x5t#S256` of the (expired) example certificate. */

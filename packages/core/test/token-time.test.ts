@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InvalidTokenError } from '../src/errors.js';
-import { checkTimes, readTimes } from '../src/token-time.js';
+import { checkTimes, readTimes } from '../src/token/token-time.js';
 
 const NOW = 1_800_000_000;
 const codeOf = (fn: () => unknown) => {

@@ -3,7 +3,7 @@
  * Nest's routing: it is public (no guard sees it) and stays at the path RFC 9728 §3 gives even
  * when the app has a global prefix. Express and Fastify answer HEAD from the GET route.
  */
-import type { ProtectedResourceEndpoint } from '@certbound/core';
+import type { ProtectedResourceEndpoint } from '@certbound/core/adapter';
 import type { HttpServer } from '@nestjs/common';
 
 export function serveProtectedResourceMetadata(

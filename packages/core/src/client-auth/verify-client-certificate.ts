@@ -3,7 +3,7 @@
  * (an authorization server, a gateway): does the certificate presented on the TLS connection
  * match the client's registered metadata (§2.1 PKI, §2.2 self-signed)?
  */
-import { type CertificateInput, certificateBytes } from '../thumbprint.js';
+import { type CertificateInput, certificateBytes } from '../certificate-input.js';
 import { readSubject, readSubjectAltNames } from './certificate-names.js';
 import {
   DistinguishedNameSyntaxError,

@@ -5,7 +5,7 @@
  * linear time on any input (scans and `indexOf`, no backtracking-prone regular expressions) and
  * throws nothing but {@link CertificateHeaderError}.
  */
-import { parseCertificateDer, pemToDer } from '../thumbprint.js';
+import { parseCertificateDer, pemToDer } from '../certificate-input.js';
 import { refuse } from './header-error.js';
 
 /** Cap for a header carrying one certificate (STANDARDS §3.2 rule 6). */

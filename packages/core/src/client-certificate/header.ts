@@ -15,7 +15,7 @@ import {
 } from './decoders.js';
 import { CertificateHeaderError } from './header-error.js';
 import { type PresentedCertificate, presentedCertificate } from './presented.js';
-import { trustedProxyMatcher } from './trusted-proxies.js';
+import type { IsTrustedProxy } from './trusted-proxies.js';
 
 /** Header values already decoded, so the hot path does not parse a certificate again. */
 const DECODED_HEADERS_MAX = 1024;
@@ -26,7 +26,7 @@ export interface HeaderSourceOptions {
   format: HeaderFormat;
   /** Lower-case header name. */
   header: string;
-  trustedProxies: readonly string[];
+  isTrustedProxy: IsTrustedProxy;
   trustedAppendingHops: number | undefined;
 }
 
@@ -55,11 +55,11 @@ function trimSpaces(value: string): string {
   return value.slice(start, end);
 }
 
-/** Builds the header source; throws a TypeError for invalid `trustedProxies`. */
+/** Builds the header source from the normalized `certificate` option. */
 export function headerCertificateSource(
   options: HeaderSourceOptions,
 ): (req: HeaderRequest) => PresentedCertificate | undefined {
-  const isTrusted = trustedProxyMatcher(options.trustedProxies);
+  const isTrusted = options.isTrustedProxy;
   const decode = HEADER_DECODERS[options.format];
   const decodeOptions: DecodeOptions = {
     trustedAppendingHops: options.trustedAppendingHops,

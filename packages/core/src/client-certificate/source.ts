@@ -1,5 +1,5 @@
 /** The one configured certificate source: the TLS socket, or a trusted proxy's header. */
-import type { NormalizedCertificateSource } from '../options.js';
+import type { NormalizedCertificateSource } from '../options/certificate-options.js';
 import { headerCertificateSource } from './header.js';
 import type { PresentedCertificate } from './presented.js';
 import { certificateFromTls } from './tls.js';

@@ -11,10 +11,13 @@ function unmap(address: string): string {
   return MAPPED_IPV4.exec(address)?.[1] ?? address;
 }
 
+/** Whether an immediate peer's address is a trusted proxy. */
+export type IsTrustedProxy = (address: string | undefined) => boolean;
+
 /**
  * Parses `trustedProxies` into a matcher. Throws a TypeError naming the first invalid entry.
  */
-export function trustedProxyMatcher(entries: readonly string[]): (address: string | undefined) => boolean {
+export function trustedProxyMatcher(entries: readonly string[]): IsTrustedProxy {
   const list = new BlockList();
   for (const entry of entries) {
     const [rawAddress, prefixText, extra] = entry.trim().split('/');

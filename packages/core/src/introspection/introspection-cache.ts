@@ -1,5 +1,5 @@
 /**
- * The introspection cache (RFC 7662 §4, STANDARDS.md §2.6): in-process LRU in front of an optional
+ * The introspection cache (RFC 7662 §4, docs/architecture.md#caches): in-process LRU in front of an optional
  * shared {@link CacheStore}, in front of the authorization server.
  *
  * - keys are SHA-256 of the token, namespaced by issuer; never the token;
@@ -13,16 +13,15 @@
  * verifier on every request.
  */
 import { hash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
-import { type CacheEntry, type CacheStore, isCacheEntry } from './cache-store.js';
-import { reportCache } from './diagnostics.js';
-import { CertboundError, InvalidTokenError } from './errors.js';
-import type { NormalizedIntrospectionCache } from './introspection-options.js';
-import { SingleFlight } from './single-flight.js';
-import { tokenKey } from './token-cache.js';
-import type { ValidatedToken } from './validated-token.js';
-
-type TokenErrorCode = ConstructorParameters<typeof InvalidTokenError>[0];
+import type { LRUCache } from 'lru-cache';
+import { type CacheEntry, type CacheStore, isCacheEntry } from '../cache-store.js';
+import { reportCache } from '../diagnostics.js';
+import { CertboundError, InvalidTokenError, type TokenErrorCode } from '../errors.js';
+import type { NormalizedIntrospectionCache } from '../options/introspection-options.js';
+import { tokenKey } from '../token/cache-key.js';
+import { expiringLru } from '../token/lru.js';
+import { SingleFlight } from '../token/single-flight.js';
+import type { ValidatedToken } from '../token/validated-token.js';
 
 /** A cached outcome: the validated token, or the reason it was refused. */
 interface Memo {
@@ -30,8 +29,6 @@ interface Memo {
   /** Epoch ms. */
   expiresAt: number;
 }
-
-const WALL_CLOCK = { now: () => Date.now() };
 
 export interface IntrospectionCacheDependencies {
   /** Asks the authorization server (throws a 503 when it cannot answer). */
@@ -62,16 +59,7 @@ export class IntrospectionCache {
     this.#namespace = issuerNamespace(issuer);
     this.#dependencies = dependencies;
     this.#store = options ? options.store : undefined;
-    this.#lru = options
-      ? new LRUCache({
-          max: options.max,
-          ttl: Math.ceil(options.maxTtlSeconds * 1000),
-          allowStale: false,
-          updateAgeOnGet: false,
-          perf: WALL_CLOCK,
-          ttlResolution: 0,
-        })
-      : undefined;
+    this.#lru = options ? expiringLru<Memo>(options.max, Math.ceil(options.maxTtlSeconds * 1000)) : undefined;
   }
 
   /** The validated token for `token`, from cache, the shared store or the authorization server. */

@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { InvalidTokenError } from '../src/errors.js';
-import { TokenCache, tokenKey } from '../src/token-cache.js';
-import type { ValidatedToken } from '../src/validated-token.js';
+import { tokenKey } from '../src/token/cache-key.js';
+import { TokenMemo } from '../src/token/token-memo.js';
+import type { ValidatedToken } from '../src/token/validated-token.js';
 
 function validated(exp?: number): ValidatedToken {
   return {
@@ -15,7 +16,7 @@ function validated(exp?: number): ValidatedToken {
   };
 }
 
-describe('TokenCache', () => {
+describe('TokenMemo', () => {
   it('keys entries by the SHA-256 of the token, never the token', () => {
     const key = tokenKey('secret-token');
     expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -23,7 +24,7 @@ describe('TokenCache', () => {
   });
 
   it('validates a token once and serves the cached validation afterwards', async () => {
-    const cache = new TokenCache({ max: 10, maxTtlSeconds: 60 });
+    const cache = new TokenMemo({ max: 10, maxTtlSeconds: 60 });
     const validate = vi.fn(async () => validated(Date.now() / 1000 + 300));
     await cache.get('t', validate);
     await cache.get('t', validate);
@@ -31,7 +32,7 @@ describe('TokenCache', () => {
   });
 
   it('shares one validation between concurrent misses for the same token', async () => {
-    const cache = new TokenCache({ max: 10, maxTtlSeconds: 60 });
+    const cache = new TokenMemo({ max: 10, maxTtlSeconds: 60 });
     let resolve!: (v: ValidatedToken) => void;
     const validate = vi.fn(() => new Promise<ValidatedToken>((r) => (resolve = r)));
     const all = Promise.all(Array.from({ length: 50 }, () => cache.get('t', validate)));
@@ -42,7 +43,7 @@ describe('TokenCache', () => {
   });
 
   it('does not cache failures', async () => {
-    const cache = new TokenCache({ max: 10, maxTtlSeconds: 60 });
+    const cache = new TokenMemo({ max: 10, maxTtlSeconds: 60 });
     const validate = vi.fn(async () => {
       throw new InvalidTokenError('token_signature_invalid');
     });
@@ -54,7 +55,7 @@ describe('TokenCache', () => {
   it('never keeps an entry past the token exp, nor past maxTtlSeconds', async () => {
     vi.useFakeTimers();
     try {
-      const cache = new TokenCache({ max: 10, maxTtlSeconds: 60 });
+      const cache = new TokenMemo({ max: 10, maxTtlSeconds: 60 });
       const shortLived = vi.fn(async () => validated(Date.now() / 1000 + 10));
       await cache.get('short', shortLived);
       vi.advanceTimersByTime(9_000);
@@ -75,12 +76,12 @@ describe('TokenCache', () => {
   });
 
   it('does not cache an already expired validation, and caches nothing when disabled', async () => {
-    const cache = new TokenCache({ max: 10, maxTtlSeconds: 60 });
+    const cache = new TokenMemo({ max: 10, maxTtlSeconds: 60 });
     const expired = vi.fn(async () => validated(Date.now() / 1000 - 1));
     await cache.get('t', expired);
     await cache.get('t', expired);
     expect(expired).toHaveBeenCalledTimes(2);
-    const disabled = new TokenCache(false);
+    const disabled = new TokenMemo(false);
     const validate = vi.fn(async () => validated());
     await disabled.get('t', validate);
     await disabled.get('t', validate);
@@ -88,7 +89,7 @@ describe('TokenCache', () => {
   });
 
   it('holds at most max entries', async () => {
-    const cache = new TokenCache({ max: 2, maxTtlSeconds: 60 });
+    const cache = new TokenMemo({ max: 2, maxTtlSeconds: 60 });
     const validate = vi.fn(async () => validated());
     for (const t of ['a', 'b', 'c', 'a']) await cache.get(t, validate);
     expect(validate).toHaveBeenCalledTimes(4);

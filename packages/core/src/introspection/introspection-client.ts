@@ -1,17 +1,15 @@
 /**
- * RFC 7662 token introspection: the request (POST form, client authentication per RFC 6749
- * §2.3 / RFC 7523 / RFC 8705 §2) and the strict reading of the response (STANDARDS.md §2.6).
- * The authorization server failing to answer properly is a 503, never a 401.
+ * RFC 7662 token introspection requests: a POST form with client authentication (RFC 6749 §2.3,
+ * RFC 7523, RFC 8705 §2) to the authorization server's endpoint, each call published on
+ * `certbound:introspection`. Anything but a 200 `application/json` object is a 503, never a 401.
  */
 import { randomUUID } from 'node:crypto';
 import { type CryptoKey, importJWK, importPKCS8, type JWK, SignJWT } from 'jose';
-import { readConfirmation } from './binding.js';
-import { InvalidTokenError, ServiceUnavailableError } from './errors.js';
-import { type HttpClient, parseJsonObject } from './http-client.js';
-import type { NormalizedIntrospection } from './introspection-options.js';
-import { readScopes } from './jwt.js';
-import { readTimes } from './token-time.js';
-import type { ValidatedToken } from './validated-token.js';
+import type { AuthorizationServer } from '../authorization-server/authorization-server.js';
+import { parseJsonObject } from '../authorization-server/http-client.js';
+import { elapsedSince, introspectionChannel, startTimer } from '../diagnostics.js';
+import { ServiceUnavailableError } from '../errors.js';
+import { isMtlsMethod, type NormalizedIntrospection } from '../options/introspection-options.js';
 
 /** Lifetime of a `private_key_jwt` client assertion, seconds. */
 const CLIENT_ASSERTION_TTL_SECONDS = 60;
@@ -25,38 +23,44 @@ function formEncode(value: string): string {
 
 export class IntrospectionClient {
   readonly #options: NormalizedIntrospection;
-  readonly #issuer: string;
-  readonly #http: HttpClient;
-  readonly #endpoint: () => Promise<string>;
+  readonly #server: AuthorizationServer;
   #signingKey: Promise<CryptoKey | Uint8Array> | undefined;
 
-  constructor(
-    options: NormalizedIntrospection,
-    issuer: string,
-    http: HttpClient,
-    endpoint: () => Promise<string>,
-  ) {
+  constructor(options: NormalizedIntrospection, server: AuthorizationServer) {
     this.#options = options;
-    this.#issuer = issuer;
-    this.#http = http;
-    this.#endpoint = endpoint;
+    this.#server = server;
   }
 
   /** Introspects `token`; returns the JSON response of a 200, or throws a 503. */
   async introspect(token: string): Promise<Record<string, unknown>> {
-    const url = await this.#endpoint();
+    const start = startTimer(introspectionChannel);
+    try {
+      const response = await this.#introspect(token);
+      if (start !== 0) {
+        const outcome = response.active === true ? 'active' : 'inactive';
+        introspectionChannel.publish({ outcome, durationMs: elapsedSince(start) });
+      }
+      return response;
+    } catch (error) {
+      if (start !== 0) introspectionChannel.publish({ outcome: 'error', durationMs: elapsedSince(start) });
+      throw error;
+    }
+  }
+
+  async #introspect(token: string): Promise<Record<string, unknown>> {
+    const url = await this.#server.introspectionEndpoint(isMtlsMethod(this.#options.clientAuthMethod));
     const form = new URLSearchParams({ token, token_type_hint: 'access_token' });
     const headers: Record<string, string> = {
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json',
     };
     await this.#authenticate(form, headers);
-    const response = await this.#http.send(url, {
-      method: 'POST',
-      headers,
-      body: form.toString(),
-      timeoutMs: this.#options.timeoutMs,
-    });
+    const response = await this.#server.http
+      .send(url, { method: 'POST', headers, body: form.toString(), timeoutMs: this.#options.timeoutMs })
+      .catch((error: unknown) => {
+        this.#server.endpointFailed();
+        throw error;
+      });
     if (response.status !== 200) {
       throw new ServiceUnavailableError({
         cause: new Error(`HTTP ${response.status} from the introspection endpoint`),
@@ -106,61 +110,10 @@ export class IntrospectionClient {
       .setProtectedHeader(kid ? { alg: signingAlg!, kid } : { alg: signingAlg! })
       .setIssuer(clientId)
       .setSubject(clientId)
-      .setAudience(this.#issuer)
+      .setAudience(this.#server.issuer)
       .setJti(randomUUID())
       .setIssuedAt()
       .setExpirationTime(`${CLIENT_ASSERTION_TTL_SECONDS}s`)
       .sign(await this.#signingKey);
   }
-}
-
-export interface IntrospectionRules {
-  issuer: string;
-  audience: readonly string[];
-}
-
-function optionalString(response: Record<string, unknown>, name: string): string | undefined {
-  if (!Object.hasOwn(response, name)) return undefined;
-  const value = response[name];
-  if (typeof value !== 'string') throw new InvalidTokenError('token_malformed');
-  return value;
-}
-
-/**
- * Reads an introspection response into a validated token, or throws 401 `invalid_token`:
- * `active` must be exactly `true`; `iss` (if present) must equal ours; `aud` (if present) must
- * contain one of ours; `token_type` (if present) must be Bearer (`DPoP` → `cnf_unsupported`);
- * `cnf` is read exactly like a JWT's. Time claims are checked by the verifier on every request.
- */
-export function validateIntrospection(
-  response: Record<string, unknown>,
-  rules: IntrospectionRules,
-): ValidatedToken {
-  if (response.active !== true) throw new InvalidTokenError('token_inactive');
-  const tokenType = optionalString(response, 'token_type');
-  if (tokenType !== undefined && tokenType.toLowerCase() !== 'bearer') {
-    throw new InvalidTokenError(
-      tokenType.toLowerCase() === 'dpop' ? 'cnf_unsupported' : 'token_type_invalid',
-    );
-  }
-  const iss = optionalString(response, 'iss');
-  if (iss !== undefined && iss !== rules.issuer) throw new InvalidTokenError('token_issuer_mismatch');
-  if (Object.hasOwn(response, 'aud')) {
-    const aud = response.aud;
-    const audiences = typeof aud === 'string' ? [aud] : aud;
-    if (!Array.isArray(audiences) || !audiences.every((a) => typeof a === 'string')) {
-      throw new InvalidTokenError('token_malformed');
-    }
-    if (!audiences.some((a) => rules.audience.includes(a)))
-      throw new InvalidTokenError('token_audience_mismatch');
-  }
-  return {
-    format: 'opaque',
-    claims: Object.freeze({ ...response }),
-    subject: optionalString(response, 'sub'),
-    clientId: optionalString(response, 'client_id'),
-    scopes: readScopes(response),
-    times: readTimes(response),
-    confirmation: readConfirmation(response),
-  };
 }

@@ -4,9 +4,10 @@
  * token's `exp`. Concurrent misses for one token share one validation. What is cached is the
  * token's validation; binding, time and scopes are checked by the verifier on every request.
  */
-import { hash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
-import { reportCache } from './diagnostics.js';
+import type { LRUCache } from 'lru-cache';
+import { reportCache } from '../diagnostics.js';
+import { tokenKey } from './cache-key.js';
+import { expiringLru } from './lru.js';
 import { SingleFlight } from './single-flight.js';
 import type { ValidatedToken } from './validated-token.js';
 
@@ -15,19 +16,12 @@ export const DEFAULT_TOKEN_CACHE_MAX = 10_000;
 /** Default longest time a validation is reused, seconds. */
 export const DEFAULT_TOKEN_CACHE_MAX_TTL_SECONDS = 300;
 
-const WALL_CLOCK = { now: () => Date.now() };
-
 export interface TokenCacheOptions {
   max: number;
   maxTtlSeconds: number;
 }
 
-/** The cache key of a token: base64url SHA-256, optionally namespaced. */
-export function tokenKey(token: string, namespace = ''): string {
-  return namespace + hash('sha256', token, 'base64url');
-}
-
-export class TokenCache {
+export class TokenMemo {
   readonly #lru: LRUCache<string, ValidatedToken> | undefined;
   readonly #maxTtlMs: number;
   readonly #inFlight = new SingleFlight<ValidatedToken>();
@@ -36,15 +30,7 @@ export class TokenCache {
     this.#maxTtlMs = options ? Math.ceil(options.maxTtlSeconds * 1000) : 0;
     this.#lru =
       options && options.max > 0 && this.#maxTtlMs > 0
-        ? new LRUCache({
-            max: options.max,
-            ttl: this.#maxTtlMs,
-            allowStale: false,
-            updateAgeOnGet: false,
-            // Wall-clock time, the clock `exp` is measured in, read at each lookup (no timer).
-            perf: WALL_CLOCK,
-            ttlResolution: 0,
-          })
+        ? expiringLru<ValidatedToken>(options.max, this.#maxTtlMs)
         : undefined;
   }
 

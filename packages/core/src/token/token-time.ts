@@ -2,7 +2,7 @@
  * Time claims (`exp`, `nbf`, `iat`) of JWTs and introspection responses, checked with a clock
  * tolerance on every request, including requests answered from a cache.
  */
-import { InvalidTokenError } from './errors.js';
+import { InvalidTokenError } from '../errors.js';
 
 /** Default clock tolerance, seconds. */
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;

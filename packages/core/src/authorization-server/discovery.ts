@@ -4,7 +4,7 @@
  * (`/.well-known/openid-configuration` appended). The document's `issuer` must equal ours exactly
  * (RFC 8414 §3.3).
  */
-import { ServiceUnavailableError } from './errors.js';
+import { ServiceUnavailableError } from '../errors.js';
 import { type HttpClient, jsonObjectOf } from './http-client.js';
 
 /** The members of RFC 8414 metadata certbound reads. */

@@ -20,9 +20,10 @@ import {
   type JSONWebKeySet,
   type JWSHeaderParameters,
 } from 'jose';
-import { elapsedSince, jwksChannel, startTimer } from './diagnostics.js';
-import { InvalidTokenError, ServiceUnavailableError } from './errors.js';
-import type { HttpClient } from './http-client.js';
+import type { AuthorizationServer } from '../authorization-server/authorization-server.js';
+import type { HttpResponse } from '../authorization-server/http-client.js';
+import { elapsedSince, jwksChannel, startTimer } from '../diagnostics.js';
+import { InvalidTokenError, ServiceUnavailableError } from '../errors.js';
 
 /** Seconds after a JWKS fetch before an unknown `kid` may trigger another fetch. */
 export const DEFAULT_JWKS_COOLDOWN_SECONDS = 30;
@@ -61,20 +62,22 @@ export function secretKey(secret: Uint8Array): KeyResolver {
 }
 
 /**
- * A resolver over a remote JWK Set fetched through `http` (jose's cooldown, max age and single
- * in-flight fetch). `jwksUri` is resolved lazily (it may come from discovery).
+ * A resolver over the authorization server's remote JWK Set (jose's cooldown, max age and single
+ * in-flight fetch), each fetch published on `certbound:jwks`. The URL is resolved lazily (it may
+ * come from discovery).
  */
-export function remoteKeys(jwksUri: () => Promise<string>, http: HttpClient, timeoutMs: number): KeyResolver {
+export function remoteKeys(server: AuthorizationServer, timeoutMs: number): KeyResolver {
   let remote: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
   let fetchedAt = 0;
   let stale: { fetchedAt: number; resolve: LocalResolver } | undefined;
 
   const fetchThroughAgent = async (url: string, init: { headers: Headers }): Promise<Response> => {
     const start = startTimer(jwksChannel);
-    let response: Awaited<ReturnType<HttpClient['send']>>;
+    let response: HttpResponse;
     try {
-      response = await http.send(url, { headers: Object.fromEntries(init.headers), timeoutMs });
+      response = await server.http.send(url, { headers: Object.fromEntries(init.headers), timeoutMs });
     } catch (error) {
+      server.endpointFailed();
       if (start !== 0) {
         jwksChannel.publish({ outcome: 'error', status: undefined, url, durationMs: elapsedSince(start) });
       }
@@ -88,7 +91,7 @@ export function remoteKeys(jwksUri: () => Promise<string>, http: HttpClient, tim
     return new Response(new Uint8Array(response.body), { status: response.status });
   };
   const resolver = () =>
-    (remote ??= jwksUri().then(
+    (remote ??= server.jwksUri().then(
       (uri) =>
         createRemoteJWKSet(new URL(uri), {
           timeoutDuration: timeoutMs,

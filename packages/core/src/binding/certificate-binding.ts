@@ -2,9 +2,10 @@
  * The verifier's RFC 8705 §3 binding decision as a public function, for tools and custom flows
  * (the `certbound check` command, a WebSocket upgrade): the same checks, the same error codes.
  */
-import { type BindingMode, checkBinding, readConfirmation } from './binding.js';
-import { presentedCertificate } from './client-certificate/presented.js';
-import { type CertificateInput, certificateBytes } from './thumbprint.js';
+import { type CertificateInput, certificateBytes } from '../certificate-input.js';
+import { presentedCertificate } from '../client-certificate/presented.js';
+import { type BindingMode, checkBinding } from './binding.js';
+import { confirmationBytes } from './confirmation.js';
 
 /**
  * Checks `claims` (a JWT payload or an introspection response) against a client certificate.
@@ -29,5 +30,5 @@ export function checkCertificateBinding(
     }
     presented = presentedCertificate(bytes.der, bytes.thumbprint);
   }
-  return checkBinding(readConfirmation(claims), presented, binding);
+  return checkBinding(confirmationBytes(claims), presented, binding);
 }

@@ -4,7 +4,7 @@
  * on response bodies, and no redirects. Every failure is a {@link ServiceUnavailableError}.
  */
 import { Agent, request } from 'undici';
-import { ServiceUnavailableError } from './errors.js';
+import { ServiceUnavailableError } from '../errors.js';
 
 /** TLS material for connections to the authorization server. */
 export interface OutboundTlsOptions {
