@@ -4,17 +4,6 @@ export { checkCertificateBinding } from './binding-check.js';
 export type { CacheEntry, CacheStore } from './cache-store.js';
 export type { ChallengeParams } from './challenge.js';
 export {
-  CLIENT_CERTIFICATE_FAILURES,
-  type ClientCertificateAuthMethod,
-  type ClientCertificateFailure,
-  type ClientCertificateJwk,
-  type ClientCertificateMetadata,
-  type ClientCertificateRule,
-  type ClientCertificateVerification,
-  type VerifyClientCertificateOptions,
-  verifyClientCertificate,
-} from './client-auth/verify-client-certificate.js';
-export {
   DEFAULT_HEADER_NAMES,
   type DecodeOptions,
   decodeCertificateHeader,
