@@ -15,6 +15,7 @@ export default defineConfig({
       '@certbound/fastify': source('fastify'),
       '@certbound/nest': source('nest'),
       '@certbound/redis': source('redis'),
+      '@certbound/client-auth': source('client-auth'),
     },
   },
   test: {

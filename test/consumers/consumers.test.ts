@@ -25,7 +25,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const PACKAGES = ['core', 'core/adapter', 'express', 'koa', 'fastify', 'nest', 'testing', 'cli'] as const;
+const PACKAGES = [
+  'core',
+  'core/adapter',
+  'express',
+  'koa',
+  'fastify',
+  'nest',
+  'testing',
+  'cli',
+  'client-auth',
+] as const;
 
 /** Exports each package must offer, whatever the module format. */
 const EXPECTED_EXPORTS: Record<(typeof PACKAGES)[number], string[]> = {
@@ -36,7 +46,6 @@ const EXPECTED_EXPORTS: Record<(typeof PACKAGES)[number], string[]> = {
     'x5tS256',
     'CertboundError',
     'protectedResourceMetadata',
-    'verifyClientCertificate',
     'DIAGNOSTICS_CHANNELS',
   ],
   'core/adapter': [
@@ -52,6 +61,7 @@ const EXPECTED_EXPORTS: Record<(typeof PACKAGES)[number], string[]> = {
   nest: ['CertboundModule', 'CertboundGuard', 'Auth', 'Public', 'Scopes', 'CERTBOUND_VERIFIER'],
   testing: ['createTestPki', 'createTestIssuer', 'httpsRequest', 'serveHttps'],
   cli: ['run'],
+  'client-auth': ['verifyClientCertificate', 'CLIENT_CERTIFICATE_FAILURES'],
 };
 
 let pki: TestPki;

@@ -1,5 +1,15 @@
 // An ESM consumer: import every package's built output and report what it exports.
-const packages = ['core', 'core/adapter', 'express', 'koa', 'fastify', 'nest', 'testing', 'cli'];
+const packages = [
+  'core',
+  'core/adapter',
+  'express',
+  'koa',
+  'fastify',
+  'nest',
+  'testing',
+  'cli',
+  'client-auth',
+];
 const report = {};
 for (const name of packages) {
   const exported = await import(`@certbound/${name}`);

@@ -10,17 +10,6 @@ export { type Confirmation, readConfirmation } from './binding/confirmation.js';
 export type { CacheEntry, CacheStore } from './cache-store.js';
 export { type CertificateInput, x5tS256 } from './certificate-input.js';
 export {
-  CLIENT_CERTIFICATE_FAILURES,
-  type ClientCertificateAuthMethod,
-  type ClientCertificateFailure,
-  type ClientCertificateJwk,
-  type ClientCertificateMetadata,
-  type ClientCertificateRule,
-  type ClientCertificateVerification,
-  type VerifyClientCertificateOptions,
-  verifyClientCertificate,
-} from './client-auth/verify-client-certificate.js';
-export {
   type DecodeOptions,
   decodeCertificateHeader,
   HEADER_FORMATS,

@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decodeAttributeValue, prepareString } from '../src/client-auth/attribute-value.js';
-import {
-  DistinguishedNameSyntaxError,
-  parseDistinguishedName,
-} from '../src/client-auth/distinguished-name.js';
-import { parseIpAddress } from '../src/client-auth/ip-address.js';
+import { decodeAttributeValue, prepareString } from '../src/attribute-value.js';
+import { DistinguishedNameSyntaxError, parseDistinguishedName } from '../src/distinguished-name.js';
+import { parseIpAddress } from '../src/ip-address.js';
 
 const CN = '2.5.4.3';
 const text = (value: string) => ({ kind: 'string', text: value });

@@ -3,7 +3,7 @@
  * (an authorization server, a gateway): does the certificate presented on the TLS connection
  * match the client's registered metadata (§2.1 PKI, §2.2 self-signed)?
  */
-import { type CertificateInput, certificateBytes } from '../certificate-input.js';
+import { type CertificateInput, certificateDer } from './certificate-input.js';
 import { readSubject, readSubjectAltNames } from './certificate-names.js';
 import {
   DistinguishedNameSyntaxError,
@@ -213,17 +213,17 @@ export async function verifyClientCertificate(
   const refuse = (reason: ClientCertificateFailure) => ({ ok: false, method, reason }) as const;
   if (method === 'self_signed_tls_client_auth') {
     const registered = registeredCertificates(client);
-    const bytes = certificateBytes(certificate);
-    if (bytes === undefined) return refuse('certificate_invalid');
-    return registered.some((der) => der.equals(bytes.der))
+    const der = certificateDer(certificate);
+    if (der === undefined) return refuse('certificate_invalid');
+    return registered.some((entry) => entry.equals(der))
       ? { ok: true, method, rule: 'x5c' }
       : refuse('certificate_not_registered');
   }
   const expected = tlsClientAuthExpectation(client);
-  const bytes = certificateBytes(certificate);
-  if (bytes === undefined) return refuse('certificate_invalid');
+  const der = certificateDer(certificate);
+  if (der === undefined) return refuse('certificate_invalid');
   if (options.chainVerified !== true) return refuse('chain_not_verified');
-  const matched = await matchesExpectation(bytes.der, expected);
+  const matched = await matchesExpectation(der, expected);
   if (matched === undefined) return refuse('certificate_invalid');
   return matched ? { ok: true, method, rule: expected.rule } : refuse(`${expected.rule}_mismatch`);
 }

@@ -2,8 +2,8 @@
  * Reads the names RFC 8705 §2.1.2 compares from a certificate's DER: the subject, with each
  * attribute value's own encoding, and the subjectAltName entries (RFC 5280 §4.1.2.6, §4.2.1.6).
  *
- * `@peculiar/asn1-x509` takes about 100 ms to load and most users never authenticate clients, so
- * it is imported on first use.
+ * `@peculiar/asn1-x509` takes about 100 ms to load and only `tls_client_auth` name comparisons
+ * need it, so it is imported on first use, not with this package.
  */
 import type * as Asn1Schema from '@peculiar/asn1-schema';
 import type * as Asn1X509 from '@peculiar/asn1-x509';

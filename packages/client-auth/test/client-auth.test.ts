@@ -8,7 +8,7 @@ import {
   type ClientCertificateMetadata,
   type ClientCertificateRule,
   verifyClientCertificate,
-} from '../src/client-auth/verify-client-certificate.js';
+} from '../src/verify-client-certificate.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -575,7 +575,7 @@ describe('self_signed_tls_client_auth (RFC 8705 §2.2)', () => {
 
 describe('module loading', () => {
   it('imports @peculiar/asn1-* only lazily (types and dynamic import), never statically', () => {
-    const directory = new URL('../src/client-auth/', import.meta.url);
+    const directory = new URL('../src/', import.meta.url);
     for (const file of readdirSync(directory)) {
       const source = readFileSync(new URL(file, directory), 'utf8');
       expect(source, file).not.toMatch(/^import (?!type )[^;]*from '@peculiar\//m);
