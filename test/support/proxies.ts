@@ -8,7 +8,7 @@
  * - nginx as `X-SSL-Client-Cert: <$ssl_client_escaped_cert>` (URL-encoded PEM, `url-pem`);
  * - HAProxy as `Client-Cert: :<base64 DER>:` (RFC 9440).
  * Each one removes any copy of that header sent by the client and sends none when the client
- * presented no certificate (STANDARDS.md §3.2, §3.3).
+ * presented no certificate (RFC 9440 §2.4; packages/core/docs/proxies.md).
  *
  * Processes are killed by `close()`, on process exit, and by a watchdog should this process die
  * without running its exit handlers. Never use this outside a test.

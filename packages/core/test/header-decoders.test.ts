@@ -48,7 +48,7 @@ beforeAll(async () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Encoders that do what each proxy does (STANDARDS §3.3), written independently of the decoders.
+// Encoders that do what each proxy does (docs/proxies.md), written independently of the decoders.
 // ---------------------------------------------------------------------------------------------
 
 const base64 = (der: Buffer) => der.toString('base64');
@@ -233,7 +233,8 @@ describe.each([
 });
 
 describe('the header format registry', () => {
-  it('lists every format with a decoder and its DESIGN default header name', () => {
+  // The default header names are documented: docs/architecture.md#header-formats.
+  it('lists every format with a decoder and its default header name', () => {
     expect([...HEADER_FORMATS]).toEqual([
       'rfc9440',
       'xfcc',

@@ -2,7 +2,7 @@
  * AWS Application Load Balancer mTLS headers: URL-encoded PEM "with `+=/` as safe characters"
  * (those stay literal, so `+` must never become a space). Verify mode, `X-Amzn-Mtls-Clientcert-Leaf`:
  * exactly one block. Passthrough mode, `X-Amzn-Mtls-Clientcert` (`chain: true`): the client's whole
- * chain, leaf first, so the first block (STANDARDS §3.3).
+ * chain, leaf first, so the first block (docs/proxies.md, decoding rules 6 to 8).
  */
 import type { DecodeOptions } from './decoders.js';
 import {

@@ -1,6 +1,7 @@
 /**
  * Bare standard base64 of the DER certificate, padded, no armour: HAProxy `%[ssl_c_der,base64]`,
- * Azure App Service `X-ARR-ClientCert`, ASP.NET Core certificate forwarding (STANDARDS §3.3).
+ * Azure App Service `X-ARR-ClientCert`, ASP.NET Core certificate forwarding (RFC 4648 §4;
+ * docs/proxies.md, decoding rule 5).
  */
 import {
   certificateDer,

@@ -1,7 +1,8 @@
 /**
- * The certificate-header formats (DESIGN "Decisions", STANDARDS §3.3/§3.4): each decoder turns one
- * header value into the leaf certificate's DER, exactly as sent, or throws a
- * {@link CertificateHeaderError}. Pure functions: trust, repeats and emptiness are the caller's.
+ * The certificate-header formats (docs/architecture.md#header-formats; docs/proxies.md, decoding
+ * rules): each decoder turns one header value into the leaf certificate's DER, exactly as sent, or
+ * throws a {@link CertificateHeaderError}. Pure functions: trust, repeats and emptiness are the
+ * caller's.
  */
 import { decodeAwsAlb } from './aws-alb.js';
 import { decodeBase64Der } from './base64-der.js';
@@ -24,7 +25,7 @@ export const HEADER_FORMATS: readonly HeaderFormat[] = Object.freeze([
   'pem',
 ] as const);
 
-/** DESIGN "Decisions": default header names (lower case). */
+/** Default header names (lower case): docs/architecture.md#header-formats. */
 export const DEFAULT_HEADER_NAMES: Record<HeaderFormat, string> = Object.freeze({
   rfc9440: 'client-cert',
   xfcc: 'x-forwarded-client-cert',
@@ -64,7 +65,7 @@ export const HEADER_DECODERS: Record<HeaderFormat, HeaderDecoder> = Object.freez
  * latin1, so bytes): 64 KiB, the largest per-format cap. Each decoder then applies its own first:
  * 16 KiB for one certificate (`rfc9440`, `base64-der`, `url-pem`, `pem`, `aws-alb` verify mode,
  * and Traefik's first element), 64 KiB where a chain may come along (`xfcc`, `traefik`, `aws-alb`
- * with `chain`) — STANDARDS §3.2 rule 6.
+ * with `chain`) — docs/proxies.md, decoding rule 4.
  */
 export const MAX_CERTIFICATE_HEADER_LENGTH: number = MAX_CHAIN_HEADER_LENGTH;
 

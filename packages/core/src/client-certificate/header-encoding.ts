@@ -1,14 +1,14 @@
 /**
- * Strict building blocks shared by the certificate-header decoders (STANDARDS §3.4): length caps
- * checked before any decoding, standard base64 (RFC 4648 §4) with alphabet and padding checks,
- * percent-decoding (RFC 3986 §2.1) in which `+` stays `+`, and PEM blocks (RFC 7468). Each runs in
- * linear time on any input (scans and `indexOf`, no backtracking-prone regular expressions) and
- * throws nothing but {@link CertificateHeaderError}.
+ * Strict building blocks shared by the certificate-header decoders (docs/proxies.md, decoding
+ * rules 4 to 9): length caps checked before any decoding, standard base64 (RFC 4648 §4) with
+ * alphabet and padding checks, percent-decoding (RFC 3986 §2.1) in which `+` stays `+`, and PEM
+ * blocks (RFC 7468). Each runs in linear time on any input (scans and `indexOf`, no
+ * backtracking-prone regular expressions) and throws nothing but {@link CertificateHeaderError}.
  */
 import { parseCertificateDer, pemToDer } from '../certificate-input.js';
 import { refuse } from './header-error.js';
 
-/** Cap for a header carrying one certificate (STANDARDS §3.2 rule 6). */
+/** Cap for a header carrying one certificate (docs/proxies.md, decoding rule 4). */
 export const MAX_SINGLE_CERTIFICATE_HEADER_LENGTH = 16 * 1024;
 /** Cap for a header that may carry a chain: XFCC (`Cert` + `Chain`), ALB passthrough, Traefik. */
 export const MAX_CHAIN_HEADER_LENGTH = 64 * 1024;
@@ -122,7 +122,8 @@ function derOfBlock(block: PemBlock): Buffer {
 
 /**
  * The DER of the leaf in PEM text: exactly one `CERTIFICATE` block, or with `chain` the first of
- * several (leaf first, STANDARDS §3.2 rule 8). Every block must be a `CERTIFICATE` (never a key).
+ * several (leaf first: docs/proxies.md, decoding rule 8). Every block must be a `CERTIFICATE`
+ * (never a key).
  */
 export function leafPemDer(text: string, options: { chain?: boolean } = {}): Buffer {
   const blocks = splitPemBlocks(text);
@@ -134,7 +135,7 @@ export function leafPemDer(text: string, options: { chain?: boolean } = {}): Buf
 }
 
 /**
- * The last step of every decoder (STANDARDS §3.2 rule 7): the bytes must be exactly one
+ * The last step of every decoder (docs/proxies.md, decoding rule 9): the bytes must be exactly one
  * well-formed certificate, no trailing bytes, and are returned as received.
  */
 export function certificateDer(bytes: Buffer): Buffer {

@@ -1,7 +1,7 @@
 /**
  * The error every certificate-header decoder throws. The header is then unusable and the request
- * has no certificate (DESIGN "Security invariants": one source, no fallback), so a bound token
- * fails with 401 `invalid_token` / `certificate_missing` (RFC 8705 §3).
+ * has no certificate (one source, no fallback: docs/architecture.md#one-certificate-source), so a
+ * bound token fails with 401 `invalid_token` / `certificate_missing` (RFC 8705 §3).
  */
 import { InvalidTokenError } from '../errors.js';
 
@@ -35,7 +35,10 @@ export const CERTIFICATE_HEADER_REASONS = [
 
 export type CertificateHeaderReason = (typeof CERTIFICATE_HEADER_REASONS)[number];
 
-/** A certificate header that cannot be used. The request then has no certificate (DESIGN: one source, no fallback). */
+/**
+ * A certificate header that cannot be used: the request has no certificate
+ * (docs/architecture.md#one-certificate-source).
+ */
 export class CertificateHeaderError extends InvalidTokenError {
   override name = 'CertificateHeaderError';
   /** Why the header was refused: one of {@link CERTIFICATE_HEADER_REASONS}, never the header value. */

@@ -1,7 +1,8 @@
 /**
  * One PEM certificate block as text (Apache httpd `SSL_CLIENT_CERT`, Azure Application Gateway):
  * line breaks may be LF, CRLF or spaces (Apache folds them into spaces); TAB-folded PEM (nginx's
- * deprecated `$ssl_client_cert`, obsolete line folding) is refused (STANDARDS §3.3).
+ * deprecated `$ssl_client_cert`, obsolete line folding) is refused (docs/proxies.md, decoding
+ * rule 7).
  */
 import {
   certificateDer,

@@ -3,7 +3,7 @@
  * the client sent, its PEM without armour and newlines (bare base64 DER), joined with `,`; the
  * first element is the leaf, the others are unverified and never read. Traefik v2 applied Go's
  * `url.QueryEscape` to each element (`%2B`, `%2F`, `%3D`), later versions do not: an element with
- * a `%` is percent-decoded first (STANDARDS §3.3, §3.4).
+ * a `%` is percent-decoded first (docs/proxies.md, decoding rules 5, 6 and 8).
  */
 import {
   certificateDer,

@@ -1,7 +1,8 @@
 /**
  * Which immediate peers may set the certificate header: decided from the socket's remote address
- * only, never from a request header (RFC 9440 §4; STANDARDS.md §3.2). Entries are IPv4 or IPv6
- * addresses or CIDR ranges; IPv4-mapped IPv6 peers (`::ffff:10.0.0.1`) match IPv4 entries.
+ * only, never from a request header (RFC 9440 §4; docs/architecture.md#trusted-proxies). Entries
+ * are IPv4 or IPv6 addresses or CIDR ranges; IPv4-mapped IPv6 peers (`::ffff:10.0.0.1`) match IPv4
+ * entries.
  */
 import { BlockList, isIP } from 'node:net';
 

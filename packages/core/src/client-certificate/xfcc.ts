@@ -1,7 +1,8 @@
 /**
- * Envoy / Istio / Azure Container Apps `x-forwarded-client-cert` (STANDARDS §3.3). Elements are
- * separated by `,`, `key=value` pairs by `;`; keys are case-insensitive; a value is bare or a
- * quoted-string with backslash escapes (RFC 9110 §5.6.4), inside which `,` `;` `=` are data.
+ * Envoy / Istio / Azure Container Apps `x-forwarded-client-cert` (docs/proxies.md, decoding
+ * rule 10). Elements are separated by `,`, `key=value` pairs by `;`; keys are case-insensitive; a
+ * value is bare or a quoted-string with backslash escapes (RFC 9110 §5.6.4), inside which `,` `;`
+ * `=` are data.
  *
  * One element is used: the only one by default (Envoy `SANITIZE_SET`), or with
  * `trustedAppendingHops: n` the one appended by the n-th trusted hop from the end
@@ -113,7 +114,7 @@ export function parseXfcc(value: string): XfccPair[][] {
   }
 }
 
-/** Exactly one element, or the one `hops` trusted hops before the last (STANDARDS §3.3). */
+/** Exactly one element, or the one `hops` trusted hops before the last (decoding rule 10). */
 function selectElement(elements: XfccPair[][], hops: number | undefined): XfccPair[] {
   if (hops === undefined) {
     if (elements.length !== 1) refuse('xfcc-element-count');
