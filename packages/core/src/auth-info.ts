@@ -29,8 +29,8 @@ export interface AuthInfo<Claims extends TokenClaims = TokenClaims> {
   bound: boolean;
   /**
    * Headers every adapter sets on the successful response, before the handler runs (so it may
-   * override them): `Cache-Control: no-store` (RFC 6750 §5.3: responses to authenticated requests
-   * must not be cached by intermediaries).
+   * override them): `Cache-Control: no-store`, so no cache keeps a response meant for one token's
+   * holder (docs/architecture.md#no-store-on-success).
    */
   responseHeaders: Readonly<Record<string, string>>;
 }

@@ -1,5 +1,5 @@
 /**
- * The RFC 8705 §3 binding decision (docs/architecture.md#the-binding-decision): a token's
+ * The RFC 8705 §3 binding decision (docs/architecture.md#canonical-thumbprint-comparison): a token's
  * confirmation against the certificate presented on this request.
  */
 import type { PresentedCertificate } from '../client-certificate/presented.js';

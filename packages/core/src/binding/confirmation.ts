@@ -16,7 +16,7 @@ const X5T_S256 = 'x5t#S256';
 /**
  * Reads the confirmation of a token: `undefined` when it carries no `cnf` (an unbound token).
  *
- * Fails closed (docs/architecture.md#unknown-confirmation-methods-fail-closed): a `cnf` that is
+ * Fails closed (docs/architecture.md#cnf-fails-closed): a `cnf` that is
  * not a plain object with members, or an `x5t#S256` that is not a canonical 43-character
  * base64url string (padded, standard alphabet, hex, wrong length) throws 401 `cnf_malformed`;
  * `jkt` (DPoP, RFC 9449 §7.2 forbids accepting it under Bearer) or any member certbound cannot

@@ -1,5 +1,5 @@
 /**
- * The strict reading of an RFC 7662 introspection response (docs/architecture.md#introspection):
+ * The strict reading of an RFC 7662 introspection response (docs/architecture.md#introspection-responses):
  * what makes an answer a usable validated token, and what makes it a 401.
  */
 import { confirmationBytes } from '../binding/confirmation.js';

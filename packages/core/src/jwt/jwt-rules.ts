@@ -7,7 +7,7 @@ import type { JWTVerifyOptions } from 'jose';
 /** RFC 9068 §2.2 claims, required by default. */
 export const DEFAULT_REQUIRED_CLAIMS = ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'] as const;
 /**
- * Algorithms accepted by default (docs/architecture.md#jwt-rules): asymmetric only, RS256
+ * Algorithms accepted by default (docs/architecture.md#jwt-algorithms): asymmetric only, RS256
  * included as RFC 9068 §2.1 requires. Add others (RS384, ES384, …) with the `algorithms` option.
  */
 export const DEFAULT_ALGORITHMS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
