@@ -2,29 +2,29 @@
  * Explains the RFC 8705 §3 binding decision, which `@certbound/core`'s `checkCertificateBinding`
  * makes (the verifier's own code path): a verdict line and a one-line hint for each failure code.
  */
-import { type CertificateInput, checkCertificateBinding, isCertboundError } from '@certbound/core';
+import {
+  BINDING_ERROR_CODES,
+  type BindingErrorCode,
+  type BindingMode,
+  type CertificateInput,
+  checkCertificateBinding,
+  isCertboundError,
+  readConfirmation,
+} from '@certbound/core';
 
-/** The failure codes `checkCertificateBinding` throws. */
-export type BindingCode =
-  | 'token_unbound'
-  | 'certificate_missing'
-  | 'cnf_mismatch'
-  | 'cnf_malformed'
-  | 'cnf_unsupported';
-
-export type BindingMode = 'required' | 'if-present';
+export type { BindingMode };
 
 export interface BindingVerdict {
   /** Whether the verifier would accept the binding (with a valid token). */
   ok: boolean;
   /** `bound` (matches), `unbound` (accepted under `if-present`), or the failure code. */
-  verdict: 'bound' | 'unbound' | BindingCode;
+  verdict: 'bound' | 'unbound' | BindingErrorCode;
   message: string;
   /** What to do about it; for failures only. */
   hint?: string;
 }
 
-const MESSAGES: Record<BindingCode, { message: string; hint: string }> = {
+const MESSAGES: Record<BindingErrorCode, { message: string; hint: string }> = {
   token_unbound: {
     message: 'the token is not certificate-bound (it has no cnf claim)',
     hint: 'the client must get its token over mTLS from an AS issuing bound tokens (RFC 8705 §3); --binding if-present accepts unbound ones',
@@ -49,11 +49,11 @@ const MESSAGES: Record<BindingCode, { message: string; hint: string }> = {
   },
 };
 
-function isBindingCode(code: string): code is BindingCode {
-  return Object.hasOwn(MESSAGES, code);
+function isBindingCode(code: string): code is BindingErrorCode {
+  return (BINDING_ERROR_CODES as readonly string[]).includes(code);
 }
 
-function failure(code: BindingCode): BindingVerdict {
+function failure(code: BindingErrorCode): BindingVerdict {
   return { ok: false, verdict: code, ...MESSAGES[code] };
 }
 
@@ -77,30 +77,30 @@ export function bindingVerdict(
   }
 }
 
-/** What a token's `cnf` says on its own: bound (well-formed `x5t#S256`), unbound, or why it is unusable. */
+/** What a token's `cnf` says on its own, read by core's `readConfirmation`: bound, unbound, or why it is unusable. */
 export function confirmationStatus(claims: Record<string, unknown>): BindingVerdict {
-  // No certificate and `if-present`: core returns false for no cnf, throws certificate_missing
-  // for a well-formed x5t#S256, and cnf_malformed / cnf_unsupported otherwise.
-  const verdict = bindingVerdict(claims, null, 'if-present');
-  if (verdict.verdict === 'certificate_missing') {
-    return { ok: true, verdict: 'bound', message: 'certificate-bound (cnf x5t#S256, RFC 8705 §3.1)' };
+  try {
+    if (readConfirmation(claims) !== undefined) {
+      return { ok: true, verdict: 'bound', message: 'certificate-bound (cnf x5t#S256, RFC 8705 §3.1)' };
+    }
+  } catch (error) {
+    if (isCertboundError(error) && isBindingCode(error.code)) return failure(error.code);
+    throw error;
   }
-  if (verdict.verdict === 'unbound') {
-    return {
-      ok: false,
-      verdict: 'unbound',
-      message: 'not certificate-bound (no cnf claim): refused under the default binding: required',
-    };
-  }
-  return verdict;
+  return {
+    ok: false,
+    verdict: 'unbound',
+    message: 'not certificate-bound (no cnf claim): refused under the default binding: required',
+  };
 }
 
-/** The token's `cnf["x5t#S256"]` if it is a string, else `undefined`. */
+/** The token's canonical `cnf["x5t#S256"]`, or `undefined` when it has none or it is unusable. */
 export function confirmedThumbprint(claims: Record<string, unknown>): string | undefined {
-  const cnf = Object.hasOwn(claims, 'cnf') ? claims.cnf : undefined;
-  if (typeof cnf !== 'object' || cnf === null || !Object.hasOwn(cnf, 'x5t#S256')) return undefined;
-  const value = (cnf as Record<string, unknown>)['x5t#S256'];
-  return typeof value === 'string' ? value : undefined;
+  try {
+    return readConfirmation(claims)?.x5tS256;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `✔ bound to this certificate`, `✘ cnf_mismatch: the token is bound to another certificate`, … */
