@@ -48,6 +48,29 @@ describe('adapter request types', () => {
     app.get('/typo', { config: { certbound: 'no' } }, async () => null);
   });
 
+  it('types hook: false and app.verifyCertbound as a route hook, for HTTP/1.1 and HTTP/2 instances', () => {
+    const app = Fastify();
+    void app.register(fastifyCertbound, {
+      issuer: 'https://as.example.com',
+      audience: 'https://api.example.com',
+      hook: false,
+    });
+    void app.register(fastifyCertbound, {
+      issuer: 'https://as.example.com',
+      audience: 'https://api.example.com',
+      // @ts-expect-error hook is a boolean
+      hook: 'no',
+    });
+    expectTypeOf(app.verifyCertbound).returns.resolves.toBeVoid();
+    app.get('/me', { onRequest: app.verifyCertbound }, async (request) => request.auth?.subject);
+    const h2 = Fastify({ http2: true });
+    h2.get(
+      '/me',
+      { preHandler: [h2.verifyCertbound, fastifyScopes('read')] },
+      async (request) => request.auth?.bound,
+    );
+  });
+
   it('types @Auth() as a parameter decorator for an AuthInfo parameter', () => {
     expectTypeOf(Auth).returns.toEqualTypeOf<ParameterDecorator>();
     expectTypeOf<AuthInfo['bound']>().toEqualTypeOf<boolean>();
