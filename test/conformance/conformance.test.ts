@@ -1,9 +1,9 @@
 /**
- * The adapter conformance suite: every case of `cases.ts` runs against Express, Koa, Fastify,
- * Nest on Express and Nest on Fastify (see `targets.ts`), and every target must produce the same
- * whole outcome: status, JSON body (`error`, `error_description`, `code`), the exact
- * `WWW-Authenticate`, `Retry-After` on 503, `Cache-Control: no-store` on authenticated answers,
- * and never the token in the response.
+ * The adapter conformance suite: every case of `cases.ts` runs against Express, Koa, Fastify
+ * (with its hook, and with `hook: false` under `@fastify/auth`), Nest on Express and Nest on
+ * Fastify (see `targets.ts`), and every target must produce the same whole outcome: status, JSON
+ * body (`error`, `error_description`, `code`), the exact `WWW-Authenticate`, `Retry-After` on
+ * 503, `Cache-Control: no-store` on authenticated answers, and never the token in the response.
  */
 import type { CertboundOptions } from '@certbound/core';
 import {

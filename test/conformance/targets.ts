@@ -1,5 +1,5 @@
 /**
- * The five targets of the conformance suite, each built the way its package README recommends,
+ * The six targets of the conformance suite, each built the way its package README recommends,
  * each serving the same routes over real HTTPS that asks for (but does not verify) client
  * certificates (RFC 8705 §6.2):
  *
@@ -18,6 +18,7 @@ import * as fastifyAdapter from '@certbound/fastify';
 import * as koaAdapter from '@certbound/koa';
 import { Auth, CertboundGuard, CertboundModule, Public, Scopes } from '@certbound/nest';
 import type { TestPki } from '@certbound/testing';
+import fastifyAuth from '@fastify/auth';
 import formbody from '@fastify/formbody';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
@@ -29,7 +30,7 @@ import Fastify from 'fastify';
 import Koa from 'koa';
 import { type RunningApp, startHttpsApp } from '../support/https-app.js';
 
-export type TargetName = 'express' | 'koa' | 'fastify' | 'nest-express' | 'nest-fastify';
+export type TargetName = 'express' | 'koa' | 'fastify' | 'fastify-auth' | 'nest-express' | 'nest-fastify';
 
 export interface Target {
   name: TargetName;
@@ -118,6 +119,31 @@ const fastifyTarget: Target = {
     app.get('/scoped', { preHandler: fastifyAdapter.requireScopes('write') }, async (request) =>
       describeAuth(request.auth),
     );
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    return {
+      url: `https://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
+      close: () => app.close(),
+    };
+  },
+};
+
+/** Fastify with `hook: false`: `app.verifyCertbound` as an `@fastify/auth` strategy on each route. */
+const fastifyAuthTarget: Target = {
+  name: 'fastify-auth',
+  async start(options, pki) {
+    const app = Fastify({ https: tlsOptions(pki) });
+    app.setErrorHandler(fastifyAdapter.errorHandler());
+    await app.register(formbody);
+    await app.register(fastifyAuth);
+    await app.register(fastifyAdapter.certbound, { ...options, hook: false });
+    const authenticated = { preHandler: app.auth([app.verifyCertbound]) };
+    const scoped = app.auth([app.verifyCertbound, fastifyAdapter.requireScopes('write')], {
+      relation: 'and',
+    });
+    app.get('/health', async () => ({ ok: true }));
+    app.get('/resource', authenticated, async (request) => describeAuth(request.auth));
+    app.post('/resource', authenticated, async (request) => describeAuth(request.auth));
+    app.get('/scoped', { preHandler: scoped }, async (request) => describeAuth(request.auth));
     await app.listen({ port: 0, host: '127.0.0.1' });
     return {
       url: `https://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
@@ -224,6 +250,7 @@ export const TARGETS: readonly Target[] = [
   expressTarget,
   koaTarget,
   fastifyTarget,
+  fastifyAuthTarget,
   nestExpressTarget,
   nestFastifyTarget,
 ];

@@ -8,7 +8,7 @@ import { certbound as fastifyCertbound, requireScopes as fastifyScopes } from '@
 import { certbound as koaCertbound } from '@certbound/koa';
 import { Auth } from '@certbound/nest';
 import type { Request } from 'express';
-import Fastify, { type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import Koa from 'koa';
 import { describe, expectTypeOf, it } from 'vitest';
 
@@ -46,6 +46,33 @@ describe('adapter request types', () => {
     h2.get('/me', { preHandler: fastifyScopes('read') }, async (request) => request.auth?.bound);
     // @ts-expect-error the opt-out is a boolean
     app.get('/typo', { config: { certbound: 'no' } }, async () => null);
+  });
+
+  it('types hook: false and app.verifyCertbound as a route hook, for HTTP/1.1 and HTTP/2 instances', () => {
+    // Type-checked only: app.verifyCertbound exists at run time once the plugin has loaded.
+    const wire = async () => {
+      const app = Fastify();
+      await app.register(fastifyCertbound, {
+        issuer: 'https://as.example.com',
+        audience: 'https://api.example.com',
+        hook: false,
+      });
+      app.get('/me', { onRequest: app.verifyCertbound }, async (request) => request.auth?.subject);
+      const h2 = Fastify({ http2: true });
+      h2.get(
+        '/me',
+        { preHandler: [h2.verifyCertbound, fastifyScopes('read')] },
+        async (request) => request.auth?.bound,
+      );
+      await h2.register(fastifyCertbound, {
+        issuer: 'https://as.example.com',
+        audience: 'https://api.example.com',
+        // @ts-expect-error hook is a boolean
+        hook: 'no',
+      });
+    };
+    expectTypeOf(wire).toBeFunction();
+    expectTypeOf<FastifyInstance['verifyCertbound']>().returns.resolves.toBeVoid();
   });
 
   it('types @Auth() as a parameter decorator for an AuthInfo parameter', () => {

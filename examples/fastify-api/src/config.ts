@@ -4,6 +4,7 @@
  * the HTTPS server's own settings plus the certbound options (see @certbound/core's README).
  */
 import { readFileSync } from 'node:fs';
+import { HEADER_FORMATS, type HeaderFormat } from '@certbound/core';
 import type { CertboundOptions } from '@certbound/fastify';
 
 export interface Config {
@@ -15,16 +16,6 @@ export interface Config {
 }
 
 type CertificateSource = NonNullable<CertboundOptions['certificate']>;
-type HeaderFormat = Extract<CertificateSource, { from: 'header' }>['format'];
-const HEADER_FORMATS: readonly HeaderFormat[] = [
-  'rfc9440',
-  'xfcc',
-  'url-pem',
-  'aws-alb',
-  'traefik',
-  'base64-der',
-  'pem',
-];
 
 function fail(message: string): never {
   throw new Error(`Configuration error: ${message}`);

@@ -8,7 +8,7 @@ import {
   type TestIssuer,
 } from '@certbound/testing';
 import express from 'express';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type RunningApp, startHttpsApp } from '../../../test/support/https-app.js';
 
 let issuer: TestIssuer;
@@ -190,6 +190,29 @@ describe('@certbound/express', () => {
       await running.close();
       await slowIssuer.close();
     }
+  });
+
+  it('accepts a verifier passed as { verifier } and leaves it open when the server closes', async () => {
+    const verifier = createVerifier(options());
+    const close = vi.spyOn(verifier, 'close');
+    const api = express();
+    api.use(certbound({ verifier }));
+    api.get('/me', (req, res) => {
+      res.json({ subject: req.auth?.subject, bound: req.auth?.bound, thumbprint: req.auth?.thumbprint });
+    });
+    const running = await startHttpsApp(api, issuer.pki);
+    try {
+      const token = await issuer.mintAccessToken({ certificate: clientA });
+      const res = await call(running, '/me', token, clientA);
+      expect(res.status).toBe(200);
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.json).toEqual({ subject: 'client-a', bound: true, thumbprint: clientA.thumbprint });
+    } finally {
+      await running.close();
+    }
+    // Express has no shutdown hook: the middleware never closes a verifier, least of all one passed in.
+    expect(close).not.toHaveBeenCalled();
+    await verifier.close();
   });
 
   it('throws at start-up for invalid options and invalid scope names', () => {

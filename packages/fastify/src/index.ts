@@ -1,8 +1,10 @@
 /**
  * Fastify plugin for certbound: `app.register(certbound, options)` verifies every request in an
- * `onRequest` hook and puts the `AuthInfo` on `request.auth`. Failures are thrown as a
- * CertboundError carrying `statusCode` and `headers`, which Fastify's error handling (default or
- * yours) turns into the response; `errorHandler()` sends certbound's JSON body.
+ * `onRequest` hook and puts the `AuthInfo` on `request.auth`; with `hook: false` it only
+ * decorates the instance with `verifyCertbound`, a hook or `@fastify/auth` strategy for the
+ * routes you choose. Failures are thrown as a CertboundError carrying `statusCode` and `headers`,
+ * which Fastify's error handling (default or yours) turns into the response; `errorHandler()`
+ * sends certbound's JSON body.
  */
 import {
   type AuthInfo,
@@ -11,44 +13,85 @@ import {
   requireScopes as requireScopesOf,
   type Verifier,
 } from '@certbound/core';
-import { assertScopeNames, createsVerifier, resolveVerifier } from '@certbound/core/adapter';
+import {
+  assertScopeNames,
+  createsVerifier,
+  type NodeRequest,
+  resolveVerifier,
+  type VerifierSource,
+} from '@certbound/core/adapter';
 import type { FastifyPluginAsync, RawServerBase } from 'fastify';
 import fp from 'fastify-plugin';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * Authenticates one request (set by the certbound plugin, whatever `hook` says): a Fastify hook
+     * or an `@fastify/auth` strategy for the routes you choose, with `hook: false`.
+     */
+    verifyCertbound: VerifyCertbound;
+  }
   interface FastifyRequest {
     /** Set by the certbound plugin once the certificate-bound access token is verified. */
     auth?: AuthInfo;
   }
   interface FastifyContextConfig {
-    /** `false` opts the route out of certbound (a public health check, say). */
+    /** `false` opts the route out of certbound's `onRequest` hook (a public health check, say). */
     certbound?: boolean;
   }
 }
 
+/**
+ * `app.verifyCertbound(request, reply)`: authenticates `request.raw` (and the form body, once it is
+ * parsed), sets `request.auth` and the success headers, or rejects with the CertboundError.
+ * Typed structurally so it fits HTTP/1.1 and HTTP/2 instances alike.
+ */
+export type VerifyCertbound = (
+  request: { raw: NodeRequest; body?: unknown; auth?: AuthInfo },
+  reply: { headers(values: Record<string, string>): unknown },
+) => Promise<void>;
+
+/** The plugin's own options, next to the verifier's. */
+export interface CertboundFastifyOptions {
+  /**
+   * `true` (the default): authenticate every route in an `onRequest` hook. `false`: add no hook,
+   * only `app.verifyCertbound`, to compose with `@fastify/auth` or to put on chosen routes.
+   */
+  hook?: boolean;
+}
+
 /** Verifier options, or `{ verifier }` to share one verifier between several apps. */
-export type CertboundPluginOptions = CertboundOptions | { verifier: Verifier };
+export type CertboundPluginOptions = (CertboundOptions | { verifier: Verifier }) & CertboundFastifyOptions;
 
 /** Options Fastify's own `register` understands; they are not certbound's. */
 const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'] as const;
 
-function withoutRegisterOptions(options: CertboundPluginOptions): CertboundPluginOptions {
-  const own: Record<string, unknown> = { ...options };
+/** Splits the plugin's own options from what goes to the core (which refuses names it does not know). */
+function splitOptions(options: CertboundPluginOptions): { source: VerifierSource; hook: boolean } {
+  const { hook = true, ...own }: Record<string, unknown> = { ...options };
   for (const name of REGISTER_OPTIONS) delete own[name];
-  return own as unknown as CertboundPluginOptions;
+  if (typeof hook !== 'boolean') throw new TypeError('Invalid certbound option: "hook" must be a boolean');
+  return { source: own as VerifierSource, hook };
 }
 
 const plugin: FastifyPluginAsync<CertboundPluginOptions, RawServerBase> = async (app, options) => {
-  const source = withoutRegisterOptions(options);
+  const { source, hook } = splitOptions(options);
   const verifier = resolveVerifier(source);
-  app.decorateRequest('auth', undefined);
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config.certbound === false) return;
-    const auth = await verifier.authenticate(request.raw);
+  const verifyCertbound: VerifyCertbound = async (request, reply) => {
+    // As a preValidation or preHandler strategy the body is parsed already: check it now too.
+    const auth = await verifier.authenticate(request.raw, { body: request.body });
     request.auth = auth;
     reply.headers(auth.responseHeaders);
-  });
-  // Bodies are parsed after onRequest: refuse a second token in a form body once there is one.
+  };
+  app.decorateRequest('auth', undefined);
+  app.decorate('verifyCertbound', verifyCertbound);
+  if (hook) {
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.routeOptions.config.certbound !== false) await verifyCertbound(request, reply);
+    });
+  }
+  // Bodies are parsed after onRequest: refuse a second token in a form body once there is one
+  // (RFC 6750 §2: one method per request), whichever hook authenticated the request.
   app.addHook('preValidation', async (request) => {
     if (request.auth !== undefined) verifier.checkBody(request.raw, request.body);
   });
@@ -67,6 +110,9 @@ const plugin: FastifyPluginAsync<CertboundPluginOptions, RawServerBase> = async 
  * Registers certbound on the Fastify instance (not encapsulated: every route registered after it
  * is protected, except those with `config: { certbound: false }`). Works over HTTP/1.1 and
  * HTTP/2 with TLS. A verifier created from options is closed with the app.
+ *
+ * With `hook: false` no route is protected by the plugin itself: put `app.verifyCertbound` on the
+ * routes you choose, as a hook or in `app.auth([...])` of `@fastify/auth`.
  *
  * @example
  * await app.register(certbound, { issuer: 'https://as.example.com', audience: 'https://api.example.com' });

@@ -11,7 +11,7 @@ import {
   type TestPki,
 } from '@certbound/testing';
 import Koa from 'koa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { http2Request } from '../../../test/support/http2-request.js';
 import { type RunningApp, startHttpsApp } from '../../../test/support/https-app.js';
 
@@ -127,6 +127,47 @@ describe('@certbound/koa', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(response.json).toEqual({ bound: true });
+    await verifier.close();
+  });
+
+  it('accepts a verifier passed as { verifier } and leaves it open when the server closes', async () => {
+    const verifier = createVerifier(options());
+    const close = vi.spyOn(verifier, 'close');
+    const app = new Koa();
+    app.use(errorHandler());
+    app.use(certbound({ verifier }));
+    app.use((ctx) => {
+      ctx.body = { subject: ctx.state.auth?.subject, bound: ctx.state.auth?.bound };
+    });
+    const server = await startHttpsApp(app.callback(), pki);
+    try {
+      const token = await issuer.mintAccessToken({ certificate: clientA });
+      const headers = { authorization: `Bearer ${token}` };
+      const accepted = await httpsRequest(`${server.url}/`, {
+        ca: pki.ca.cert,
+        certificate: clientA,
+        headers,
+      });
+      expect(accepted.status).toBe(200);
+      expect(accepted.headers['cache-control']).toBe('no-store');
+      expect(accepted.json).toEqual({ subject: 'client-a', bound: true });
+      const rejected = await httpsRequest(`${server.url}/`, {
+        ca: pki.ca.cert,
+        certificate: clientB,
+        headers,
+      });
+      expect(rejected.status).toBe(401);
+      expect(rejected.headers['www-authenticate']).toBe(MISMATCH);
+      expect(rejected.json).toEqual({
+        error: 'invalid_token',
+        error_description: 'The access token is bound to another certificate',
+        code: 'cnf_mismatch',
+      });
+    } finally {
+      await server.close();
+    }
+    // Koa has no shutdown hook: the middleware never closes a verifier, least of all one passed in.
+    expect(close).not.toHaveBeenCalled();
     await verifier.close();
   });
 

@@ -19,6 +19,6 @@ export {
   ServiceUnavailableError,
 } from '@certbound/core';
 export { Auth, Public, Scopes } from './decorators.js';
-export { CertboundGuard } from './guard.js';
+export { CertboundGuard, type CertboundGuardRequest, type CertboundGuardTarget } from './guard.js';
 export { CERTBOUND_MODULE_OPTIONS, CertboundModule, type CertboundModuleOptions } from './module.js';
 export { CERTBOUND_VERIFIER } from './tokens.js';
