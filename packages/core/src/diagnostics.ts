@@ -54,15 +54,18 @@ export interface DecisionEvent {
 }
 
 export interface IntrospectionEvent {
-  /** `active`/`inactive` as answered; `error` when no usable answer came (a 503). */
-  outcome: 'active' | 'inactive' | 'error';
+  /**
+   * `active`/`inactive` as answered; `error` when no usable answer came (a 503); `overloaded`
+   * when no call was made because `introspection.maxConcurrentCalls` were in flight (a 503).
+   */
+  outcome: 'active' | 'inactive' | 'error' | 'overloaded';
   durationMs: number;
 }
 
 export interface CacheEvent {
   cache: 'token' | 'introspection';
   /**
-   * `hit`: a cached validation was used; `negative`: a cached refusal (inactive) was used;
+   * `hit`: a cached validation was used; `negative`: a cached refusal was used (an inactive token, a forged signature);
    * `miss`: the token is validated or introspected now; `coalesced`: it joined a lookup in flight.
    */
   event: 'hit' | 'negative' | 'miss' | 'coalesced';

@@ -124,6 +124,13 @@ export class CertboundError extends Error {
     this.retryAfterSeconds =
       status === 503 ? (options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS) : undefined;
     this.headers = this.challengeHeaders({});
+    // A refusal is the client's doing, not a fault in the server: no stack trace (whose frames and
+    // file paths a framework's default error page would show). Fixed text only, like `message`.
+    Object.defineProperty(this, 'stack', {
+      get: () => `${this.name} [${this.code}]: ${this.description}`,
+      configurable: true,
+      enumerable: false,
+    });
   }
 
   /**

@@ -23,8 +23,9 @@ import { IntrospectionCache } from './introspection/introspection-cache.js';
 import { IntrospectionClient } from './introspection/introspection-client.js';
 import { validateIntrospection } from './introspection/introspection-response.js';
 import { isJwtShaped, type JwtRules, jwtRules } from './jwt/jwt-rules.js';
-import { type KeyResolver, localKeys, remoteKeys, secretKey } from './jwt/signing-keys.js';
-import { validateJwt } from './jwt/validate-jwt.js';
+import { RemoteKeySet } from './jwt/remote-key-set.js';
+import { type KeyResolver, localKeys, secretKey } from './jwt/signing-keys.js';
+import { SIGNATURE_MISMATCH, validateJwt } from './jwt/validate-jwt.js';
 import {
   type CertboundOptions,
   type NormalizedOptions,
@@ -62,6 +63,12 @@ export interface Verifier<Claims extends TokenClaims = TokenClaims> {
   checkBody(req: NodeRequest, body: unknown): void;
   /** Authenticates already-extracted inputs. */
   verify(input: VerifyInput): Promise<AuthInfo<Claims>>;
+  /**
+   * Fetches the issuer's JWK Set now (after a key compromise, say): keys it no longer has stop
+   * verifying at once, and validations made with them are forgotten. Without a remote JWK Set
+   * (`jwks` or `secret`), does nothing.
+   */
+  refreshKeys(): Promise<void>;
   /** Releases connections and caches. */
   close(): Promise<void>;
   /** The RFC 9728 metadata endpoint, when `protectedResource` is configured (adapters serve it). */
@@ -100,12 +107,18 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
       tls: o.tls,
       timeoutMs: o.timeoutMs,
     });
-    this.#keys = o.secret
-      ? secretKey(o.secret)
-      : o.jwks
-        ? localKeys(o.jwks)
-        : remoteKeys(this.#server, o.timeoutMs);
-    this.#memo = new TokenMemo(o.tokenCache);
+    // A forged signature stays forged: remembered, so a replay costs no signature check.
+    this.#memo = new TokenMemo(o.tokenCache, (error) => (error as Error).cause === SIGNATURE_MISMATCH);
+    if (o.secret !== undefined) this.#keys = secretKey(o.secret);
+    else if (o.jwks !== undefined) this.#keys = localKeys(o.jwks);
+    else {
+      const remote = new RemoteKeySet(this.#server, {
+        timeoutMs: o.timeoutMs,
+        maxAgeSeconds: o.jwksMaxAgeSeconds,
+      });
+      remote.onKeysRemoved((ids) => this.#memo.forgetKeys(ids));
+      this.#keys = remote;
+    }
     this.#rules = jwtRules(o);
     if (o.introspection !== undefined) {
       const client = new IntrospectionClient(o.introspection, this.#server);
@@ -147,6 +160,10 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
       const bytes = input.certificate == null ? undefined : certificateBytes(input.certificate);
       return { token, certificate: bytes && presentedCertificate(bytes.der, bytes.thumbprint) };
     });
+  }
+
+  async refreshKeys(): Promise<void> {
+    if (this.#keys instanceof RemoteKeySet) await this.#keys.refresh();
   }
 
   async close(): Promise<void> {

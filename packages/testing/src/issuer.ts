@@ -72,8 +72,14 @@ export interface TestIssuer {
   mintOpaqueToken(options?: Omit<MintOptions, 'header' | 'alg' | 'signingKey'>): string;
   /** Makes an opaque token introspect as `active: false`. */
   revoke(token: string): void;
-  /** Makes discovery, JWKS and introspection misbehave until called again with `none`. */
-  outage(mode: OutageMode): void;
+  /**
+   * Makes discovery, JWKS and introspection misbehave until called again with `none`; with
+   * `{ token }`, only the introspection of that token (an attacker's token that makes the
+   * authorization server fail, say).
+   */
+  outage(mode: OutageMode, only?: { token: string }): void;
+  /** Removes a key from the published JWK Set (a compromised key); tokens can still be signed with it. */
+  removeKey(kid: string): void;
   /** Requests served, by document. */
   counters: { discovery: number; jwks: number; introspection: number };
   close(): Promise<void>;
@@ -112,6 +118,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     });
   }
   const jwks: JSONWebKeySet = { keys: keys.map((k) => k.publicJwk) };
+  const tokenOutages = new Map<string, OutageMode>();
   const counters = { discovery: 0, jwks: 0, introspection: 0 };
   let mode: OutageMode = 'none';
   let issuer = '';
@@ -129,8 +136,28 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       return;
     }
     const token = new URLSearchParams(body).get('token') ?? '';
+    if (misbehave(tokenOutages.get(token) ?? 'none', req, res)) return;
     const response = opaqueTokens.get(token) ?? { active: false };
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(response));
+  }
+
+  /** Plays `outage`; returns whether the request was answered (or dropped) that way. */
+  function misbehave(outage: OutageMode, req: IncomingMessage, res: ServerResponse): boolean {
+    switch (outage) {
+      case 'down':
+        req.socket.destroy();
+        return true;
+      case 'error':
+        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"server_error"}');
+        return true;
+      case 'slow':
+        return true; // never answers; the client's timeout fires
+      case 'garbage':
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [ not json');
+        return true;
+      default:
+        return false;
+    }
   }
 
   const server: Server = createServer({ cert: pki.server.cert, key: pki.server.key }, (req, res) => {
@@ -150,19 +177,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       return;
     }
     counters[document]++;
-    switch (mode) {
-      case 'down':
-        req.socket.destroy();
-        return;
-      case 'error':
-        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"server_error"}');
-        return;
-      case 'slow':
-        return; // never answers; the client's timeout fires
-      case 'garbage':
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys": [ not json');
-        return;
-    }
+    if (misbehave(mode, req, res)) return;
     if (document === 'introspection') {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -250,8 +265,14 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     pki,
     jwks,
     mintAccessToken,
-    outage(next) {
-      mode = next;
+    outage(next, only) {
+      if (only === undefined) mode = next;
+      else if (next === 'none') tokenOutages.delete(only.token);
+      else tokenOutages.set(only.token, next);
+    },
+    removeKey(kid) {
+      const index = jwks.keys.findIndex((key) => key.kid === kid);
+      if (index !== -1) jwks.keys.splice(index, 1);
     },
     counters,
     close() {

@@ -33,14 +33,9 @@ export interface HttpRequest {
   signal?: AbortSignal;
 }
 
-/** After a failure to get an answer from a URL, further requests to it fail fast for this long. */
-export const FAILURE_HOLD_DOWN_MS = 1_000;
-
 export class HttpClient {
   readonly #agent: Agent;
   #closed: Promise<void> | undefined;
-  /** URL → epoch ms until which requests to it fail fast (a minimal circuit breaker). */
-  readonly #heldDown = new Map<string, number>();
 
   constructor(tls: OutboundTlsOptions = {}) {
     this.#agent = new Agent({
@@ -51,33 +46,15 @@ export class HttpClient {
 
   /**
    * Sends a request; any transport failure or timeout is a 503. The status is the caller's to
-   * judge. After a transport failure, timeout or 5xx, requests to the same URL fail fast for
-   * {@link FAILURE_HOLD_DOWN_MS}, so an outage does not turn every request into an outbound call.
+   * judge. Nothing about a failure is remembered: the next call tries again, so service resumes
+   * with the first healthy answer (docs/architecture.md#failure-handling).
    */
   async send(url: string, init: HttpRequest): Promise<HttpResponse> {
-    const heldDownUntil = this.#heldDown.get(url);
-    if (heldDownUntil !== undefined) {
-      const remaining = heldDownUntil - Date.now();
-      if (remaining > 0) {
-        throw new ServiceUnavailableError({
-          cause: new Error(`${url} failed moments ago`),
-          retryAfterSeconds: Math.ceil(remaining / 1000),
-        });
-      }
-      this.#heldDown.delete(url);
-    }
     try {
-      const response = await this.#send(url, init);
-      if (response.status >= 500) this.#holdDown(url);
-      return response;
+      return await this.#send(url, init);
     } catch (cause) {
-      this.#holdDown(url);
       throw new ServiceUnavailableError({ cause });
     }
-  }
-
-  #holdDown(url: string): void {
-    this.#heldDown.set(url, Date.now() + FAILURE_HOLD_DOWN_MS);
   }
 
   async #send(url: string, init: HttpRequest): Promise<HttpResponse> {

@@ -19,6 +19,8 @@ import type { IsTrustedProxy } from './trusted-proxies.js';
 
 /** Header values already decoded, so the hot path does not parse a certificate again. */
 const DECODED_HEADERS_MAX = 1024;
+/** ... and the bound of their memory, bytes (a value is at most 64 KiB: 64 of the largest). */
+const DECODED_HEADERS_MAX_BYTES = 4 * 1024 * 1024;
 /** ALB passthrough mode: the whole client chain, leaf first. */
 const AWS_ALB_PASSTHROUGH_HEADER = 'x-amzn-mtls-clientcert';
 
@@ -65,7 +67,12 @@ export function headerCertificateSource(
     trustedAppendingHops: options.trustedAppendingHops,
     chain: options.format === 'aws-alb' && options.header === AWS_ALB_PASSTHROUGH_HEADER,
   };
-  const decoded = new LRUCache<string, PresentedCertificate>({ max: DECODED_HEADERS_MAX });
+  const decoded = new LRUCache<string, PresentedCertificate>({
+    max: DECODED_HEADERS_MAX,
+    maxSize: DECODED_HEADERS_MAX_BYTES,
+    // The value (latin1 text) and the DER it decodes to.
+    sizeCalculation: (certificate, value) => value.length + certificate.der.length,
+  });
   const header = options.header;
 
   return (req) => {

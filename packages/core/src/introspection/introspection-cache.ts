@@ -42,6 +42,24 @@ export function issuerNamespace(issuer: string): string {
   return `certbound:introspection:${hash('sha256', issuer, 'base64url').slice(0, 16)}:`;
 }
 
+/** Bytes counted for an entry besides its response: the key, the memo, the LRU's own slots. */
+const ENTRY_OVERHEAD_BYTES = 1024;
+
+/**
+ * The memory a remembered outcome holds, estimated from the response: a refusal keeps only its
+ * code; a validated token keeps the response as frozen claims (about twice its JSON as objects).
+ */
+function memoSize(entry: CacheEntry): number {
+  if (entry.response.active !== true) return ENTRY_OVERHEAD_BYTES;
+  let json: string;
+  try {
+    json = JSON.stringify(entry.response);
+  } catch {
+    return ENTRY_OVERHEAD_BYTES;
+  }
+  return 2 * json.length + ENTRY_OVERHEAD_BYTES;
+}
+
 export class IntrospectionCache {
   readonly #options: NormalizedIntrospectionCache | false;
   readonly #lru: LRUCache<string, Memo> | undefined;
@@ -59,7 +77,9 @@ export class IntrospectionCache {
     this.#namespace = issuerNamespace(issuer);
     this.#dependencies = dependencies;
     this.#store = options ? options.store : undefined;
-    this.#lru = options ? expiringLru<Memo>(options.max, Math.ceil(options.maxTtlSeconds * 1000)) : undefined;
+    this.#lru = options
+      ? expiringLru<Memo>(options.max, Math.ceil(options.maxTtlSeconds * 1000), options.maxBytes)
+      : undefined;
   }
 
   /** The validated token for `token`, from cache, the shared store or the authorization server. */
@@ -118,7 +138,7 @@ export class IntrospectionCache {
       memo = { outcome: error.code as TokenErrorCode, expiresAt: Math.min(entry.expiresAt, negativeUntil) };
     }
     const ttl = Math.floor(memo.expiresAt - Date.now());
-    if (this.#lru !== undefined && ttl > 0) this.#lru.set(key, memo, { ttl });
+    if (this.#lru !== undefined && ttl > 0) this.#lru.set(key, memo, { ttl, size: memoSize(entry) });
     return memo;
   }
 

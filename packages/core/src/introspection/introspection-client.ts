@@ -25,6 +25,8 @@ export class IntrospectionClient {
   readonly #options: NormalizedIntrospection;
   readonly #server: AuthorizationServer;
   #signingKey: Promise<CryptoKey | Uint8Array> | undefined;
+  /** Calls in flight, capped by `maxConcurrentCalls`. */
+  #inFlight = 0;
 
   constructor(options: NormalizedIntrospection, server: AuthorizationServer) {
     this.#options = options;
@@ -34,6 +36,14 @@ export class IntrospectionClient {
   /** Introspects `token`; returns the JSON response of a 200, or throws a 503. */
   async introspect(token: string): Promise<Record<string, unknown>> {
     const start = startTimer(introspectionChannel);
+    if (this.#inFlight >= this.#options.maxConcurrentCalls) {
+      if (start !== 0) introspectionChannel.publish({ outcome: 'overloaded', durationMs: 0 });
+      throw new ServiceUnavailableError({
+        cause: new Error('too many introspection calls in flight'),
+        retryAfterSeconds: 1,
+      });
+    }
+    this.#inFlight++;
     try {
       const response = await this.#introspect(token);
       if (start !== 0) {
@@ -44,6 +54,8 @@ export class IntrospectionClient {
     } catch (error) {
       if (start !== 0) introspectionChannel.publish({ outcome: 'error', durationMs: elapsedSince(start) });
       throw error;
+    } finally {
+      this.#inFlight--;
     }
   }
 

@@ -1,136 +1,110 @@
 /**
- * Where token signature keys come from: a local JWK Set, the issuer's `jwks_uri` (configured or
- * discovered), or a shared secret for HS* when explicitly configured. Keys are looked up by the
- * header's `kid`/`alg` only; `jku`, `x5u`, `jwk` and `x5c` in a token header are never used
- * (RFC 8725 §3.10).
- *
- * Failure to fetch keys is a 503, never a 401: while the JWK Set cannot be fetched, the keys last
- * fetched keep verifying for {@link JWKS_STALE_IF_ERROR_SECONDS}. A token naming a key we do not
- * have is a 401 (jose refetches for an unknown `kid` at most once per cooldown). Several keys
- * matching one header are all tried (a rotation).
+ * Where token signature keys come from: a local JWK Set, a shared secret for HS* when explicitly
+ * configured, or the issuer's remote JWK Set (`remote-key-set.ts`). Keys are looked up by the
+ * header's `kid` and `alg` only; `jku`, `x5u`, `jwk` and `x5c` in a token header are never used
+ * (RFC 8725 §3.10). Which JWK may verify which header is jose's rule (`createLocalJWKSet`, one
+ * key at a time), so each candidate keeps its identity: the key that verified a token is known,
+ * and a validation can be dropped when its key leaves the set
+ * (docs/architecture.md#jwt-signing-keys).
  */
-
 import {
   type CryptoKey,
+  calculateJwkThumbprint,
   createLocalJWKSet,
-  createRemoteJWKSet,
-  customFetch,
   errors,
-  type FlattenedJWSInput,
   type JSONWebKeySet,
+  type JWK,
   type JWSHeaderParameters,
 } from 'jose';
-import type { AuthorizationServer } from '../authorization-server/authorization-server.js';
-import type { HttpResponse } from '../authorization-server/http-client.js';
-import { elapsedSince, jwksChannel, startTimer } from '../diagnostics.js';
-import { InvalidTokenError, ServiceUnavailableError } from '../errors.js';
 
-/** Seconds after a JWKS fetch before an unknown `kid` may trigger another fetch. */
-export const DEFAULT_JWKS_COOLDOWN_SECONDS = 30;
-/** Seconds a fetched JWKS is used before it is fetched again. */
-export const DEFAULT_JWKS_MAX_AGE_SECONDS = 600;
-/** Seconds the last fetched JWKS keeps verifying while it cannot be fetched again. */
-export const JWKS_STALE_IF_ERROR_SECONDS = 3600;
+/**
+ * At most this many keys are tried for one token. A token naming no `kid` would otherwise be
+ * checked against every key of its type: an unauthenticated client could multiply the cost of a
+ * forged token by the size of the JWK Set. Issuers with more keys of one type must send `kid`.
+ */
+export const MAX_CANDIDATE_KEYS = 4;
 
-export type KeyResolver = (
-  header: JWSHeaderParameters,
-  token?: FlattenedJWSInput,
-) => Promise<CryptoKey | Uint8Array>;
+/** A key that may have signed a token. */
+export interface CandidateKey {
+  /** The RFC 7638 thumbprint of the JWK (`secret` for the HS* secret): which key verified a token. */
+  readonly id: string;
+  /** The key, imported for the header's `alg`. */
+  readonly key: CryptoKey | Uint8Array;
+}
 
-type LocalResolver = ReturnType<typeof createLocalJWKSet>;
+export interface KeyResolver {
+  /**
+   * The keys that may have verified a token with this header, at most {@link MAX_CANDIDATE_KEYS},
+   * in JWK Set order; empty when none matches. Throws a 503 when the keys cannot be had.
+   */
+  candidates(header: JWSHeaderParameters): Promise<readonly CandidateKey[]>;
+}
 
-/** Runs a JWK Set lookup: an unknown key is the token's fault; several candidates go to the caller. */
-async function lookUp(resolve: LocalResolver, header: JWSHeaderParameters, token?: FlattenedJWSInput) {
-  try {
-    return await resolve(header, token);
-  } catch (cause) {
-    if (cause instanceof errors.JWKSNoMatchingKey)
-      throw new InvalidTokenError('token_signature_invalid', { cause });
-    throw cause;
+/** One JWK of a set, with jose's matching rules for it alone. */
+export interface SetMember {
+  id: string;
+  kid: string | undefined;
+  kty: string;
+  resolve: ReturnType<typeof createLocalJWKSet>;
+}
+
+/** The `kty` a JWS `alg` needs (a cheap filter before jose's full rules). */
+function ktyOf(alg: unknown): string | undefined {
+  if (typeof alg !== 'string') return undefined;
+  if (alg.startsWith('RS') || alg.startsWith('PS')) return 'RSA';
+  if (alg.startsWith('ES')) return 'EC';
+  if (alg === 'EdDSA' || alg === 'Ed25519') return 'OKP';
+  return undefined;
+}
+
+/** Prepares the members of a JWK Set; members jose cannot use (or without a thumbprint) are skipped. */
+export async function setMembers(jwks: JSONWebKeySet): Promise<SetMember[]> {
+  const members: SetMember[] = [];
+  for (const jwk of Array.isArray(jwks.keys) ? jwks.keys : []) {
+    if (typeof jwk !== 'object' || jwk === null || typeof jwk.kty !== 'string') continue;
+    try {
+      members.push({
+        id: await calculateJwkThumbprint(jwk as JWK),
+        kid: typeof jwk.kid === 'string' ? jwk.kid : undefined,
+        kty: jwk.kty,
+        resolve: createLocalJWKSet({ keys: [jwk] }),
+      });
+    } catch {
+      // Not a usable public JWK (unknown kty, missing members): never a candidate.
+    }
   }
+  return members;
+}
+
+/** The members of `members` that may verify `header`, at most {@link MAX_CANDIDATE_KEYS}. */
+export async function selectCandidates(
+  members: readonly SetMember[],
+  header: JWSHeaderParameters,
+): Promise<CandidateKey[]> {
+  const kty = ktyOf(header.alg);
+  const kid = header.kid;
+  const found: CandidateKey[] = [];
+  for (const member of members) {
+    if (member.kty !== kty || (kid !== undefined && member.kid !== kid)) continue;
+    try {
+      found.push({ id: member.id, key: await member.resolve(header) });
+    } catch (error) {
+      if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
+      continue;
+    }
+    if (found.length === MAX_CANDIDATE_KEYS) break;
+  }
+  return found;
 }
 
 /** A resolver over a fixed JWK Set. */
 export function localKeys(jwks: JSONWebKeySet): KeyResolver {
-  const resolve = createLocalJWKSet(jwks);
-  return (header, token) => lookUp(resolve, header, token);
+  const members = setMembers(jwks);
+  return { candidates: async (header) => selectCandidates(await members, header) };
 }
 
 /** A resolver for a shared secret (HS*), used only when configured explicitly. */
 export function secretKey(secret: Uint8Array): KeyResolver {
-  return async () => secret;
-}
-
-/**
- * A resolver over the authorization server's remote JWK Set (jose's cooldown, max age and single
- * in-flight fetch), each fetch published on `certbound:jwks`. The URL is resolved lazily (it may
- * come from discovery).
- */
-export function remoteKeys(server: AuthorizationServer, timeoutMs: number): KeyResolver {
-  let remote: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
-  let fetchedAt = 0;
-  let stale: { fetchedAt: number; resolve: LocalResolver } | undefined;
-
-  const fetchThroughAgent = async (url: string, init: { headers: Headers }): Promise<Response> => {
-    const start = startTimer(jwksChannel);
-    let response: HttpResponse;
-    try {
-      response = await server.http.send(url, { headers: Object.fromEntries(init.headers), timeoutMs });
-    } catch (error) {
-      server.endpointFailed();
-      if (start !== 0) {
-        jwksChannel.publish({ outcome: 'error', status: undefined, url, durationMs: elapsedSince(start) });
-      }
-      throw error;
-    }
-    if (start !== 0) {
-      const outcome = response.status === 200 ? 'ok' : 'error';
-      jwksChannel.publish({ outcome, status: response.status, url, durationMs: elapsedSince(start) });
-    }
-    if (response.status === 200) fetchedAt = Date.now();
-    return new Response(new Uint8Array(response.body), { status: response.status });
-  };
-  const resolver = () =>
-    (remote ??= server.jwksUri().then(
-      (uri) =>
-        createRemoteJWKSet(new URL(uri), {
-          timeoutDuration: timeoutMs,
-          cooldownDuration: DEFAULT_JWKS_COOLDOWN_SECONDS * 1000,
-          cacheMaxAge: DEFAULT_JWKS_MAX_AGE_SECONDS * 1000,
-          [customFetch]: fetchThroughAgent,
-        }),
-      (cause: unknown) => {
-        remote = undefined;
-        throw cause;
-      },
-    ));
-
-  /** The keys last fetched, while they are recent enough to stand in during an outage. */
-  const staleKeys = (set: ReturnType<typeof createRemoteJWKSet> | undefined): LocalResolver | undefined => {
-    if (set === undefined || Date.now() - fetchedAt > JWKS_STALE_IF_ERROR_SECONDS * 1000) return undefined;
-    if (stale?.fetchedAt !== fetchedAt) {
-      const jwks = set.jwks();
-      if (jwks === undefined) return undefined;
-      stale = { fetchedAt, resolve: createLocalJWKSet(jwks) };
-    }
-    return stale.resolve;
-  };
-
-  return async (header, token) => {
-    let set: ReturnType<typeof createRemoteJWKSet> | undefined;
-    try {
-      set = await resolver();
-      return await set(header, token);
-    } catch (cause) {
-      // An unknown key is the token's fault (401); jose refetches for it once the cooldown is over,
-      // so an issuer that publishes keys before signing with them (as it should) is never refused.
-      if (cause instanceof errors.JWKSNoMatchingKey)
-        throw new InvalidTokenError('token_signature_invalid', { cause });
-      if (cause instanceof errors.JWKSMultipleMatchingKeys) throw cause;
-      const fallback = staleKeys(set);
-      if (fallback !== undefined) return lookUp(fallback, header, token);
-      if (cause instanceof ServiceUnavailableError) throw cause;
-      throw new ServiceUnavailableError({ cause });
-    }
-  };
+  const candidates: readonly CandidateKey[] = Object.freeze([{ id: 'secret', key: secret }]);
+  return { candidates: async () => candidates };
 }

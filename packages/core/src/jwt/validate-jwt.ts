@@ -4,7 +4,14 @@
  * and the required claims. The result is what may be cached; time and binding are re-checked per
  * request by the verifier.
  */
-import { type CryptoKey, errors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose';
+import {
+  decodeProtectedHeader,
+  errors,
+  type JWSHeaderParameters,
+  type JWTPayload,
+  type JWTVerifyOptions,
+  jwtVerify,
+} from 'jose';
 import { confirmationBytes } from '../binding/confirmation.js';
 import { CertboundError, InvalidTokenError, type TokenErrorCode } from '../errors.js';
 import { optionalString, readScopes } from '../token/claims.js';
@@ -41,29 +48,57 @@ function joseErrorCode(error: unknown): TokenErrorCode {
 }
 
 /**
- * The cause kept on a token error: jose's code and message only. jose's claim errors carry the
- * whole payload, which must not reach logs through `cause`.
+ * The cause kept on a token error: jose's error code (and, for a claim, which one and why), never
+ * its message. jose's messages can quote the token (an unknown `crit` name, say) and its claim
+ * errors carry the whole payload: nothing a client sent may reach a log through `cause`.
  */
 function safeCause(error: unknown): Error {
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return new Error(`${typeof code === 'string' ? code : 'ERR_JOSE'}: ${String(message)}`);
+  const { code, claim, reason } = error as { code?: unknown; claim?: unknown; reason?: unknown };
+  const what = typeof code === 'string' && /^ERR_[A-Z_]+$/.test(code) ? code : 'ERR_JOSE';
+  if (
+    error instanceof errors.JWTClaimValidationFailed &&
+    typeof claim === 'string' &&
+    typeof reason === 'string'
+  ) {
+    return new Error(`${what} (claim ${JSON.stringify(claim)}: ${reason})`);
+  }
+  return new Error(what);
 }
 
-/** Verifies with each candidate when the JWK Set has several keys for the header (a rotation). */
-async function verifyWithCandidates(token: string, keys: KeyResolver, options: JWTVerifyOptions) {
+/**
+ * The cause of a refusal no later request with the same token can change: its signature was
+ * checked against every candidate key and none verifies it (a forged or corrupted token). The
+ * validated-token memo remembers these for a while, so a replayed forgery costs no signature check.
+ */
+export const SIGNATURE_MISMATCH: Error = Object.freeze(new Error('no candidate key verifies the signature'));
+
+/** The protected header, read before verification only to pick keys (jose verifies it again). */
+function headerOf(token: string): JWSHeaderParameters {
   try {
-    return await jwtVerify(token, keys, options);
+    return decodeProtectedHeader(token) as JWSHeaderParameters;
   } catch (error) {
-    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
-    for await (const candidate of error as unknown as AsyncIterable<CryptoKey>) {
-      try {
-        return await jwtVerify(token, candidate, options);
-      } catch (attempt) {
-        if (!(attempt instanceof errors.JWSSignatureVerificationFailed)) throw attempt;
-      }
-    }
-    throw new errors.JWSSignatureVerificationFailed();
+    throw new InvalidTokenError('token_malformed', { cause: safeCause(error) });
   }
+}
+
+/** Verifies with each candidate key (more than one during a rotation); records which one verified. */
+async function verifyWithCandidates(token: string, keys: KeyResolver, options: JWTVerifyOptions) {
+  const header = headerOf(token);
+  if (typeof header.alg !== 'string' || !options.algorithms?.includes(header.alg)) {
+    throw new InvalidTokenError('token_signature_invalid', { cause: new Error('ERR_JOSE_ALG_NOT_ALLOWED') });
+  }
+  const candidates = await keys.candidates(header);
+  if (candidates.length === 0) {
+    throw new InvalidTokenError('token_signature_invalid', { cause: new Error('ERR_JWKS_NO_MATCHING_KEY') });
+  }
+  for (const candidate of candidates) {
+    try {
+      return { ...(await jwtVerify(token, candidate.key, options)), keyId: candidate.id };
+    } catch (attempt) {
+      if (!(attempt instanceof errors.JWSSignatureVerificationFailed)) throw attempt;
+    }
+  }
+  throw new InvalidTokenError('token_signature_invalid', { cause: SIGNATURE_MISMATCH });
 }
 
 /** Freezes a JSON value and everything in it (claims are shared by every request with the token). */
@@ -90,10 +125,12 @@ export async function validateJwt(
   }
   let payload: JWTPayload;
   let typ: unknown;
+  let keyId: string;
   try {
     const result = await verifyWithCandidates(token, keys, rules.verifyOptions);
     payload = result.payload;
     typ = result.protectedHeader.typ;
+    keyId = result.keyId;
   } catch (error) {
     if (error instanceof CertboundError) throw error;
     throw new InvalidTokenError(joseErrorCode(error), { cause: safeCause(error) });
@@ -114,5 +151,6 @@ export async function validateJwt(
     scopes: readScopes(payload),
     times,
     confirmation: confirmationBytes(payload),
+    keyId,
   };
 }

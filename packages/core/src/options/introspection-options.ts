@@ -35,6 +35,14 @@ export const DEFAULT_INTROSPECTION_CACHE_MAX = 10_000;
 export const DEFAULT_INTROSPECTION_MAX_TTL_SECONDS = 60;
 /** Default reuse of an inactive result, seconds. */
 export const DEFAULT_NEGATIVE_TTL_SECONDS = 10;
+/** Default bound of the in-process results' memory, bytes (estimated from each response's JSON). */
+export const DEFAULT_INTROSPECTION_CACHE_MAX_BYTES = 32 * 1024 * 1024;
+/**
+ * Default cap on introspection calls in flight at once (distinct tokens: one call per token is
+ * shared by its requests). Requests beyond it are answered 503 at once, so one client sending
+ * many random tokens cannot turn each into a call to the authorization server.
+ */
+export const DEFAULT_MAX_CONCURRENT_INTROSPECTIONS = 64;
 
 export interface IntrospectionCacheOptions {
   /** Results kept in process. Default 10000. */
@@ -43,6 +51,8 @@ export interface IntrospectionCacheOptions {
   maxTtlSeconds?: number;
   /** Reuse of an `active: false` result, seconds. Default 10. */
   negativeTtlSeconds?: number;
+  /** Bound of the results' memory in process, bytes (an estimate). Default 32 MiB. */
+  maxBytes?: number;
   /** A shared store behind the in-process cache (e.g. `@certbound/redis`). */
   store?: CacheStore;
 }
@@ -62,6 +72,11 @@ export interface IntrospectionOptions {
   signingAlg?: string;
   /** Timeout of each introspection request, ms. Default: `timeoutMs`. */
   timeoutMs?: number;
+  /**
+   * Introspection calls in flight at once, at most; a request that would need one more is answered
+   * 503 (`Retry-After: 1`) without calling, and reported on `certbound:introspection`. Default 64.
+   */
+  maxConcurrentCalls?: number;
   /** The result cache; `false` introspects every request (concurrent ones still share a call). */
   cache?: IntrospectionCacheOptions | false;
 }
@@ -82,6 +97,7 @@ const CACHE_OPTIONS = {
   max: positiveNumber(DEFAULT_INTROSPECTION_CACHE_MAX, { integer: true }),
   maxTtlSeconds: positiveNumber(DEFAULT_INTROSPECTION_MAX_TTL_SECONDS),
   negativeTtlSeconds: positiveNumber(DEFAULT_NEGATIVE_TTL_SECONDS),
+  maxBytes: positiveNumber(DEFAULT_INTROSPECTION_CACHE_MAX_BYTES, { integer: true }),
   store: readStore,
 } satisfies Record<keyof IntrospectionCacheOptions, Reader<unknown>>;
 
@@ -94,7 +110,7 @@ const readCache: Reader<NormalizedIntrospectionCache | false> = (value, name) =>
         value ?? {},
         name,
         CACHE_OPTIONS,
-        'false or an object { max, maxTtlSeconds, negativeTtlSeconds, store }',
+        'false or an object { max, maxTtlSeconds, negativeTtlSeconds, maxBytes, store }',
       );
 
 /** A private JWK or a PKCS #8 PEM string (checked against the method below). */
@@ -110,6 +126,7 @@ const INTROSPECTION_OPTIONS = {
   signingAlg: optional(nonEmptyString),
   /** `undefined`: the verifier's `timeoutMs`. */
   timeoutMs: optional(positiveNumber(0, { integer: true })),
+  maxConcurrentCalls: positiveNumber(DEFAULT_MAX_CONCURRENT_INTROSPECTIONS, { integer: true, max: 100_000 }),
   cache: readCache,
 } satisfies Record<keyof IntrospectionOptions, Reader<unknown>>;
 

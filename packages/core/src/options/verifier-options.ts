@@ -13,9 +13,11 @@ import {
   normalizeTyp,
   SUPPORTED_ALGORITHMS,
 } from '../jwt/jwt-rules.js';
+import { DEFAULT_JWKS_MAX_AGE_SECONDS } from '../jwt/remote-key-set.js';
 import { protectedResourceEndpoint } from '../resource-metadata.js';
 import {
   DEFAULT_TOKEN_CACHE_MAX,
+  DEFAULT_TOKEN_CACHE_MAX_BYTES,
   DEFAULT_TOKEN_CACHE_MAX_TTL_SECONDS,
   type TokenCacheOptions,
 } from '../token/token-memo.js';
@@ -55,6 +57,11 @@ export interface CertboundOptions {
   jwksUri?: string;
   /** A local JWK Set instead of fetching one. */
   jwks?: JSONWebKeySet;
+  /**
+   * Longest reuse of the fetched JWK Set, seconds: a key the issuer removes stops verifying new
+   * tokens within this time (and validations made with it are forgotten). Default 300.
+   */
+  jwksMaxAgeSeconds?: number;
   /** Accepted JWS algorithms. Default: asymmetric ones only; `none` is never accepted. */
   algorithms?: string[];
   /** HMAC secret (≥ 32 bytes), only with HS* `algorithms` (and then only HS*). */
@@ -89,7 +96,10 @@ export interface CertboundOptions {
   requiredClaims?: string[];
   /** Timeout of each request to the authorization server (discovery, JWKS), ms. Default 5000. */
   timeoutMs?: number;
-  /** The memo of validated tokens; `false` validates every request from scratch. */
+  /**
+   * The memo of validated tokens (`max` entries, default 10000; `maxBytes` of memory, default
+   * 32 MiB; `maxTtlSeconds`, default 300); `false` validates every request from scratch.
+   */
   tokenCache?: Partial<TokenCacheOptions> | false;
 }
 
@@ -175,12 +185,18 @@ const readRequiredClaims: Reader<string[]> = withDefault(
 const TOKEN_CACHE_OPTIONS = {
   max: positiveNumber(DEFAULT_TOKEN_CACHE_MAX, { integer: true }),
   maxTtlSeconds: positiveNumber(DEFAULT_TOKEN_CACHE_MAX_TTL_SECONDS),
+  maxBytes: positiveNumber(DEFAULT_TOKEN_CACHE_MAX_BYTES, { integer: true }),
 } satisfies Record<keyof TokenCacheOptions, Reader<unknown>>;
 
 const readTokenCache: Reader<TokenCacheOptions | false> = (value, name) =>
   value === false
     ? false
-    : readGroup(value ?? {}, name, TOKEN_CACHE_OPTIONS, 'false or an object { max, maxTtlSeconds }');
+    : readGroup(
+        value ?? {},
+        name,
+        TOKEN_CACHE_OPTIONS,
+        'false or an object { max, maxTtlSeconds, maxBytes }',
+      );
 
 /** Every option: its name, default, check and normalized value (groups that need the others are finished below). */
 const VERIFIER_OPTIONS = {
@@ -188,6 +204,7 @@ const VERIFIER_OPTIONS = {
   audience: stringList,
   jwksUri: optional(httpsUrl),
   jwks: optional(readJwks),
+  jwksMaxAgeSeconds: positiveNumber(DEFAULT_JWKS_MAX_AGE_SECONDS, { max: 86_400 }),
   algorithms: readAlgorithms,
   secret: readSecret,
   clockToleranceSeconds: readClockTolerance,

@@ -7,10 +7,14 @@ import { LRUCache } from 'lru-cache';
 
 const WALL_CLOCK = { now: () => Date.now() };
 
-/** An LRU of at most `max` entries, each living at most `ttlMs` (or the `ttl` given to `set`). */
-export function expiringLru<V extends {}>(max: number, ttlMs: number): LRUCache<string, V> {
+/**
+ * An LRU of at most `max` entries and `maxBytes` (each `set` gives its entry's `size`, an estimate
+ * in bytes), each living at most `ttlMs` (or the `ttl` given to `set`).
+ */
+export function expiringLru<V extends {}>(max: number, ttlMs: number, maxBytes: number): LRUCache<string, V> {
   return new LRUCache<string, V>({
     max,
+    maxSize: maxBytes,
     ttl: ttlMs,
     allowStale: false,
     updateAgeOnGet: false,

@@ -6,6 +6,7 @@
  */
 import type { LRUCache } from 'lru-cache';
 import { reportCache } from '../diagnostics.js';
+import { InvalidTokenError, type TokenErrorCode } from '../errors.js';
 import { tokenKey } from './cache-key.js';
 import { expiringLru } from './lru.js';
 import { SingleFlight } from './single-flight.js';
@@ -13,24 +14,51 @@ import type { ValidatedToken } from './validated-token.js';
 
 /** Default number of validated tokens kept. */
 export const DEFAULT_TOKEN_CACHE_MAX = 10_000;
+/** Default bound of the memo's memory, bytes (an estimate per entry, see {@link entrySize}). */
+export const DEFAULT_TOKEN_CACHE_MAX_BYTES = 32 * 1024 * 1024;
 /** Default longest time a validation is reused, seconds. */
 export const DEFAULT_TOKEN_CACHE_MAX_TTL_SECONDS = 300;
+/** How long a forged token's refusal is remembered, seconds (see `SIGNATURE_MISMATCH`). */
+export const REFUSAL_MEMO_SECONDS = 60;
+/** Bytes counted for an entry besides its token: the key, the frozen arrays, the LRU's own slots. */
+const ENTRY_OVERHEAD_BYTES = 1024;
 
 export interface TokenCacheOptions {
   max: number;
   maxTtlSeconds: number;
+  maxBytes: number;
+}
+
+/** A refusal remembered for a token: its code and cause, rethrown as a new error each time. */
+interface Refusal {
+  refused: TokenErrorCode;
+  cause: unknown;
+}
+
+/**
+ * The memory an entry holds, estimated from the token: its claims are the token's payload parsed
+ * (3/4 of its base64url length as JSON, about twice that as JavaScript objects).
+ */
+function entrySize(token: string): number {
+  return 2 * token.length + ENTRY_OVERHEAD_BYTES;
 }
 
 export class TokenMemo {
-  readonly #lru: LRUCache<string, ValidatedToken> | undefined;
+  readonly #lru: LRUCache<string, ValidatedToken | Refusal> | undefined;
   readonly #maxTtlMs: number;
   readonly #inFlight = new SingleFlight<ValidatedToken>();
+  readonly #lasting: (error: unknown) => boolean;
 
-  constructor(options: TokenCacheOptions | false) {
+  /**
+   * @param lasting - which refusals to remember ({@link REFUSAL_MEMO_SECONDS}): those no later
+   * request with the same token can change.
+   */
+  constructor(options: TokenCacheOptions | false, lasting: (error: unknown) => boolean = () => false) {
     this.#maxTtlMs = options ? Math.ceil(options.maxTtlSeconds * 1000) : 0;
+    this.#lasting = lasting;
     this.#lru =
       options && options.max > 0 && this.#maxTtlMs > 0
-        ? expiringLru<ValidatedToken>(options.max, this.#maxTtlMs)
+        ? expiringLru<ValidatedToken | Refusal>(options.max, this.#maxTtlMs, options.maxBytes)
         : undefined;
   }
 
@@ -41,16 +69,38 @@ export class TokenMemo {
     const key = tokenKey(token);
     const hit = lru.get(key);
     if (hit !== undefined) {
+      if ('refused' in hit) {
+        reportCache('token', 'negative');
+        return Promise.reject(new InvalidTokenError(hit.refused, { cause: hit.cause }));
+      }
       reportCache('token', 'hit');
       return Promise.resolve(hit);
     }
     reportCache('token', this.#inFlight.has(key) ? 'coalesced' : 'miss');
     return this.#inFlight.run(key, async () => {
-      const validated = await validate();
+      let validated: ValidatedToken;
+      try {
+        validated = await validate();
+      } catch (error) {
+        if (error instanceof InvalidTokenError && this.#lasting(error)) {
+          const refusal: Refusal = { refused: error.code as TokenErrorCode, cause: error.cause };
+          lru.set(key, refusal, { ttl: REFUSAL_MEMO_SECONDS * 1000, size: ENTRY_OVERHEAD_BYTES });
+        }
+        throw error;
+      }
       const ttl = this.#ttlFor(validated);
-      if (ttl > 0) lru.set(key, validated, { ttl });
+      if (ttl > 0) lru.set(key, validated, { ttl, size: entrySize(token) });
       return validated;
     });
+  }
+
+  /** Forgets every validation made with one of these keys (the JWK Set no longer has them). */
+  forgetKeys(keyIds: ReadonlySet<string>): void {
+    const lru = this.#lru;
+    if (lru === undefined) return;
+    for (const [key, entry] of lru.entries()) {
+      if ('keyId' in entry && entry.keyId !== undefined && keyIds.has(entry.keyId)) lru.delete(key);
+    }
   }
 
   #ttlFor(validated: ValidatedToken): number {

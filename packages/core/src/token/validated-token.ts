@@ -10,4 +10,6 @@ export interface ValidatedToken {
   times: TokenTimes;
   /** Canonical `x5t#S256` ASCII bytes, or `undefined` for an unbound token. */
   confirmation: Buffer | undefined;
+  /** JWT only: the id of the key that verified the signature (its validation ends with the key). */
+  keyId?: string;
 }
