@@ -24,6 +24,7 @@ export {
   type IntrospectionEvent,
   type JwksEvent,
 } from './diagnostics.js';
+export type { ReplayStore } from './dpop/replay-store.js';
 export {
   type BearerError,
   BINDING_ERROR_CODES,
