@@ -25,12 +25,17 @@ export interface AuthInfo<Claims extends TokenClaims = TokenClaims> {
   expiresAt: Date | undefined;
   /** `x5t#S256` of the certificate presented on this request, if any. */
   thumbprint: string | undefined;
-  /** Whether the token is certificate-bound (and the binding held). */
+  /** Whether the token is sender-constrained, to the certificate or a DPoP key (and the binding held). */
   bound: boolean;
+  /** The `Authorization` scheme the token came with. */
+  scheme: 'Bearer' | 'DPoP';
+  /** The RFC 7638 thumbprint of the request's DPoP proof key (DPoP scheme only). */
+  jkt: string | undefined;
   /**
    * Headers every adapter sets on the successful response, before the handler runs (so it may
    * override them): `Cache-Control: no-store`, so no cache keeps a response meant for one token's
-   * holder (docs/architecture.md#no-store-on-success).
+   * holder (docs/architecture.md#no-store-on-success), and a fresh `DPoP-Nonce` when the resource
+   * server issues nonces (RFC 9449 §9).
    */
   responseHeaders: Readonly<Record<string, string>>;
 }
@@ -55,6 +60,8 @@ export class VerifiedAuth<Claims extends TokenClaims = TokenClaims> implements A
   expiresAt: Date | undefined;
   thumbprint: string | undefined;
   bound: boolean;
+  scheme: 'Bearer' | 'DPoP';
+  jkt: string | undefined;
   responseHeaders: Readonly<Record<string, string>>;
 
   constructor(fields: AuthInfo<Claims>, challenge: ChallengeParams) {
@@ -68,6 +75,8 @@ export class VerifiedAuth<Claims extends TokenClaims = TokenClaims> implements A
     this.expiresAt = fields.expiresAt;
     this.thumbprint = fields.thumbprint;
     this.bound = fields.bound;
+    this.scheme = fields.scheme;
+    this.jkt = fields.jkt;
     this.responseHeaders = fields.responseHeaders;
   }
 

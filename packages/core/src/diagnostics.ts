@@ -22,6 +22,10 @@ export const DIAGNOSTICS_CHANNELS = Object.freeze({
   jwks: 'certbound:jwks',
   /** Certificate headers ignored: {@link CertificateHeaderIgnored}. */
   certificateHeaderIgnored: CERTIFICATE_HEADER_CHANNEL,
+  /** Every DPoP proof checked: {@link DpopProofEvent}. */
+  dpop: 'certbound:dpop',
+  /** DPoP replay detection: {@link ReplayEvent}. */
+  replay: 'certbound:replay',
 } as const);
 
 export interface CertificateHeaderIgnored {
@@ -51,6 +55,23 @@ export interface DecisionEvent {
   clientId: string | undefined;
   /** Time spent in certbound, milliseconds. */
   durationMs: number;
+}
+
+export interface DpopProofEvent {
+  outcome: 'accepted' | 'rejected';
+  /** The stable reason of a rejection (`dpop_proof_invalid`, `dpop_nonce_required`, …). */
+  code: CertboundErrorCode | undefined;
+  /** The proof's `alg`, when it got that far. */
+  alg: string | undefined;
+}
+
+export interface ReplayEvent {
+  /**
+   * `replayed`: a proof was used again; `full`: the in-process cache held `dpop.replay.max` live
+   * proofs and a new one was refused (503); `store_error`: the shared store failed or timed out and
+   * the in-process cache decided alone.
+   */
+  outcome: 'replayed' | 'full' | 'store_error';
 }
 
 export interface IntrospectionEvent {
@@ -85,6 +106,8 @@ export const decisionChannel = channel(DIAGNOSTICS_CHANNELS.decision);
 export const introspectionChannel = channel(DIAGNOSTICS_CHANNELS.introspection);
 export const cacheChannel = channel(DIAGNOSTICS_CHANNELS.cache);
 export const jwksChannel = channel(DIAGNOSTICS_CHANNELS.jwks);
+export const dpopChannel = channel(DIAGNOSTICS_CHANNELS.dpop);
+export const replayChannel = channel(DIAGNOSTICS_CHANNELS.replay);
 
 export function reportIgnoredCertificateHeader(message: CertificateHeaderIgnored): void {
   if (certificateHeaderChannel.hasSubscribers) certificateHeaderChannel.publish(message);

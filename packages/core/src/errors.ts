@@ -3,10 +3,15 @@
  * §3.1 `error`, a stable machine-readable `code`, a short constant description (never echoing
  * input) and the response headers (`WWW-Authenticate` per RFC 6750 §3, `Retry-After` on 503).
  */
-import { bearerChallenge, type ChallengeParams } from './challenge.js';
+import { type AuthScheme, authenticateHeader, type ChallengeParams } from './challenge.js';
 
-/** RFC 6750 §3.1 error codes. */
-export type BearerError = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+/** RFC 6750 §3.1 error codes, and RFC 9449's `invalid_dpop_proof` (§7.1) and `use_dpop_nonce` (§9). */
+export type BearerError =
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 /** Stable reasons. New ones may be added; none is ever renamed. */
 export type CertboundErrorCode =
@@ -27,7 +32,13 @@ export type CertboundErrorCode =
   | 'cnf_malformed'
   | 'cnf_unsupported'
   | 'insufficient_scope'
-  | 'authorization_server_unavailable';
+  | 'authorization_server_unavailable'
+  | 'dpop_proof_missing'
+  | 'dpop_proof_invalid'
+  | 'dpop_proof_replayed'
+  | 'dpop_nonce_required'
+  | 'dpop_key_mismatch'
+  | 'dpop_scheme_required';
 
 const ERROR_BRAND = Symbol.for('certbound.error');
 
@@ -53,6 +64,21 @@ const DESCRIPTIONS: Record<CertboundErrorCode, string> = {
   cnf_unsupported: 'The access token confirmation method is not supported',
   insufficient_scope: 'The access token lacks the required scope',
   authorization_server_unavailable: 'The authorization server is unavailable',
+  dpop_proof_missing: 'A DPoP proof is required',
+  dpop_proof_invalid: 'The DPoP proof is invalid',
+  dpop_proof_replayed: 'The DPoP proof was already used',
+  dpop_nonce_required: 'The DPoP proof must carry the nonce the resource server provided',
+  dpop_key_mismatch: 'The access token is not bound to the DPoP proof key',
+  dpop_scheme_required: 'The access token is DPoP-bound and must be sent with the DPoP scheme',
+};
+
+/** The RFC 6750 / RFC 9449 `error` of each 401 code other than `invalid_token`. */
+const TOKEN_ERRORS: Partial<Record<CertboundErrorCode, BearerError | undefined>> = {
+  credentials_missing: undefined,
+  dpop_proof_missing: 'invalid_dpop_proof',
+  dpop_proof_invalid: 'invalid_dpop_proof',
+  dpop_proof_replayed: 'invalid_dpop_proof',
+  dpop_nonce_required: 'use_dpop_nonce',
 };
 
 /** Constant descriptions for the reasons a request is `invalid_request`. */
@@ -78,6 +104,8 @@ export interface CertboundErrorOptions {
   cause?: unknown;
   /** `Retry-After` of a 503, seconds. */
   retryAfterSeconds?: number;
+  /** A fresh nonce for the client's next proof (`DPoP-Nonce`, RFC 9449 §9). */
+  dpopNonce?: string;
 }
 
 /**
@@ -104,6 +132,10 @@ export class CertboundError extends Error {
   readonly retryAfterSeconds: number | undefined;
   /** The description is safe to send to clients. */
   readonly expose = true;
+  /** The scheme the request used (`undefined` when it sent no credentials). */
+  scheme: AuthScheme | undefined;
+  /** `DPoP-Nonce` to send (with `use_dpop_nonce`, RFC 9449 §9). */
+  readonly dpopNonce: string | undefined;
   /** Response headers: `WWW-Authenticate`, and `Retry-After` on 503. */
   headers: Record<string, string>;
 
@@ -123,6 +155,7 @@ export class CertboundError extends Error {
     this.scopes = options.scopes;
     this.retryAfterSeconds =
       status === 503 ? (options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS) : undefined;
+    this.dpopNonce = options.dpopNonce;
     this.headers = this.challengeHeaders({});
     // A refusal is the client's doing, not a fault in the server: no stack trace (whose frames and
     // file paths a framework's default error page would show). Fixed text only, like `message`.
@@ -140,14 +173,29 @@ export class CertboundError extends Error {
    */
   challengeHeaders(params: ChallengeParams): Record<string, string> {
     if (this.retryAfterSeconds !== undefined) return { 'retry-after': String(this.retryAfterSeconds) };
-    return {
-      'www-authenticate': bearerChallenge(
-        params,
-        this.error,
-        this.error ? this.description : undefined,
-        this.scopes,
-      ),
-    };
+    const challenge =
+      this.error === undefined && this.scopes === undefined
+        ? undefined
+        : {
+            scheme: this.#challengeScheme(params),
+            error: this.error,
+            description: this.error ? this.description : undefined,
+            scopes: this.scopes,
+          };
+    const headers: Record<string, string> = { 'www-authenticate': authenticateHeader(params, challenge) };
+    if (this.dpopNonce !== undefined) headers['dpop-nonce'] = this.dpopNonce;
+    return headers;
+  }
+
+  /**
+   * The scheme the client must use, whose challenge carries the error: `DPoP` for a request under
+   * the DPoP scheme, for a DPoP-bound token sent as Bearer, and whenever Bearer is not accepted.
+   */
+  #challengeScheme(params: ChallengeParams): AuthScheme {
+    if (params.dpopAlgorithms === undefined) return 'Bearer';
+    if (params.bearer === false || this.scheme === 'DPoP' || this.code === 'dpop_scheme_required')
+      return 'DPoP';
+    return 'Bearer';
   }
 
   /**
@@ -159,7 +207,8 @@ export class CertboundError extends Error {
   }
 
   /** Sets `headers` for the given challenge parameters and returns this error. */
-  withChallenge(params: ChallengeParams): this {
+  withChallenge(params: ChallengeParams, scheme: AuthScheme | undefined = this.scheme): this {
+    this.scheme = scheme;
     this.headers = this.challengeHeaders(params);
     return this;
   }
@@ -198,7 +247,7 @@ export type BindingErrorCode = (typeof BINDING_ERROR_CODES)[number];
 export class InvalidTokenError extends CertboundError {
   override name = 'InvalidTokenError';
   constructor(code: TokenErrorCode, options: CertboundErrorOptions = {}) {
-    super(401, code === 'credentials_missing' ? undefined : 'invalid_token', code, options);
+    super(401, Object.hasOwn(TOKEN_ERRORS, code) ? TOKEN_ERRORS[code] : 'invalid_token', code, options);
   }
 }
 

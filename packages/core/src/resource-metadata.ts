@@ -4,6 +4,7 @@
  * served (§3: the well-known segment inserted between host and path), and the response adapters
  * send for it.
  */
+import { type NormalizedDpop, readDpop } from './options/dpop-options.js';
 import {
   DEFAULT_METADATA_MAX_AGE_SECONDS,
   type NormalizedProtectedResource,
@@ -22,6 +23,10 @@ export interface ProtectedResourceMetadata {
   authorization_servers?: string[];
   bearer_methods_supported: ['header'];
   tls_client_certificate_bound_access_tokens: true;
+  /** DPoP proof algorithms accepted (RFC 9449 §5.1 names the member), when DPoP is on. */
+  dpop_signing_alg_values_supported?: string[];
+  /** Whether only DPoP-bound tokens are accepted (`dpop.required`), when DPoP is on. */
+  dpop_bound_access_tokens_required?: boolean;
   scopes_supported?: string[];
   resource_name?: string;
   resource_documentation?: string;
@@ -76,15 +81,20 @@ export function protectedResourceMetadataLocation(resource: string): { url: stri
  * protectedResourceMetadata({ resource: 'https://api.example.com', issuer: 'https://as.example.com', scopesSupported: ['accounts:read'] })
  */
 export function protectedResourceMetadata(
-  options: ProtectedResourceOptions & { issuer?: string; [option: string]: unknown },
+  options: ProtectedResourceOptions & { issuer?: string; dpop?: unknown; [option: string]: unknown },
 ): ProtectedResourceMetadata {
-  return metadataDocument(readProtectedResource(options, false), options.issuer);
+  return metadataDocument(
+    readProtectedResource(options, false),
+    options.issuer,
+    readDpop(options.dpop, 'dpop'),
+  );
 }
 
 /** The document from the normalized option; `authorization_servers` defaults to `[issuer]`. */
 function metadataDocument(
   o: NormalizedProtectedResource,
   issuer: string | undefined,
+  dpop: NormalizedDpop | undefined,
 ): ProtectedResourceMetadata {
   const authorizationServers = o.authorizationServers ?? (issuer === undefined ? [] : [issuer]);
   const scopesSupported = o.scopesSupported ?? [];
@@ -93,6 +103,12 @@ function metadataDocument(
     ...(authorizationServers.length > 0 ? { authorization_servers: authorizationServers } : {}),
     bearer_methods_supported: ['header'],
     tls_client_certificate_bound_access_tokens: true,
+    ...(dpop === undefined
+      ? {}
+      : {
+          dpop_signing_alg_values_supported: [...dpop.algorithms],
+          dpop_bound_access_tokens_required: dpop.required,
+        }),
     ...(scopesSupported.length > 0 ? { scopes_supported: scopesSupported } : {}),
     ...(o.resourceName === undefined ? {} : { resource_name: o.resourceName }),
     ...(o.resourceDocumentation === undefined ? {} : { resource_documentation: o.resourceDocumentation }),
@@ -105,8 +121,9 @@ function metadataDocument(
 export function protectedResourceEndpoint(
   options: NormalizedProtectedResource,
   issuer: string,
+  dpop: NormalizedDpop | undefined,
 ): ProtectedResourceEndpoint {
-  const document = Object.freeze(metadataDocument(options, issuer)) as ProtectedResourceMetadata;
+  const document = Object.freeze(metadataDocument(options, issuer, dpop)) as ProtectedResourceMetadata;
   const { url, path } = protectedResourceMetadataLocation(options.resource);
   const body = JSON.stringify(document);
   const ok = {

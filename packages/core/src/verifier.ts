@@ -1,24 +1,30 @@
 /**
- * The verifier: composes bearer extraction, the client certificate, token validation (memoized),
- * time checks and the binding decision into one `AuthInfo` or one {@link CertboundError}.
+ * The verifier: the pipeline from a request to one `AuthInfo` or one {@link CertboundError} —
+ * credentials (scheme, token, certificate, DPoP proof), the token's validation (memoized, or
+ * introspected through the cache), its time claims, the proof, the binding decision, and replay.
  */
-import type { IncomingMessage } from 'node:http';
-import type { Http2ServerRequest } from 'node:http2';
 import { type AuthInfo, SUCCESS_RESPONSE_HEADERS, type TokenClaims, VerifiedAuth } from './auth-info.js';
-import { authorizationLines, bearerToken, hasOtherTokenMethod } from './authorization-header.js';
+import {
+  authorizationCredentials,
+  authorizationLines,
+  type Credentials,
+  hasOtherTokenMethod,
+} from './authorization-header.js';
 import { AuthorizationServer } from './authorization-server/authorization-server.js';
-import { checkBinding } from './binding/binding.js';
-import { type CertificateInput, certificateBytes } from './certificate-input.js';
+import { decideBinding } from './binding/binding.js';
+import { certificateBytes } from './certificate-input.js';
 import type { ChallengeParams } from './challenge.js';
 import { type PresentedCertificate, presentedCertificate } from './client-certificate/presented.js';
 import { type CertificateSource, certificateSource } from './client-certificate/source.js';
 import { type DecisionEvent, decisionChannel, publishDecision, startTimer } from './diagnostics.js';
+import { DpopCheck, type ProofInput } from './dpop/dpop-check.js';
 import {
   CertboundError,
   INVALID_REQUEST_DESCRIPTIONS,
   InvalidRequestError,
   InvalidTokenError,
 } from './errors.js';
+import { fieldLines } from './field-lines.js';
 import { IntrospectionCache } from './introspection/introspection-cache.js';
 import { IntrospectionClient } from './introspection/introspection-client.js';
 import { validateIntrospection } from './introspection/introspection-response.js';
@@ -35,53 +41,22 @@ import type { ProtectedResourceEndpoint } from './resource-metadata.js';
 import { TokenMemo } from './token/token-memo.js';
 import { checkTimes } from './token/token-time.js';
 import type { ValidatedToken } from './token/validated-token.js';
+import type { AuthenticateContext, NodeRequest, Verifier, VerifyInput } from './verifier-api.js';
 
-/** A Node request: HTTP/1.1 `IncomingMessage` or an HTTP/2 compatibility request. */
-export type NodeRequest = IncomingMessage | Http2ServerRequest;
-
-/** Inputs already extracted from a request, for `verifier.verify`. */
-export interface VerifyInput {
-  /** The `Authorization` field value; an array holds every field line (more than one → 400). */
-  authorization?: string | readonly string[] | null;
-  /** The client certificate presented on the connection: DER, PEM, `X509Certificate` or `null`. */
-  certificate?: CertificateInput | null;
-}
-
-/** Extra request data an adapter may pass (e.g. Koa's parsed body lives outside the Node request). */
-export interface AuthenticateContext {
-  body?: unknown;
-}
-
-export interface Verifier<Claims extends TokenClaims = TokenClaims> {
-  /** Authenticates a Node request: the `Authorization` header and the TLS client certificate. */
-  authenticate(req: NodeRequest, context?: AuthenticateContext): Promise<AuthInfo<Claims>>;
-  /**
-   * Throws 400 `invalid_request` when a form-encoded `body` carries `access_token` (RFC 6750 §2:
-   * one method per request). `authenticate` checks the body a request already has; adapters for
-   * frameworks that parse bodies after authenticating (Fastify) call this once it is parsed.
-   */
-  checkBody(req: NodeRequest, body: unknown): void;
-  /** Authenticates already-extracted inputs. */
-  verify(input: VerifyInput): Promise<AuthInfo<Claims>>;
-  /**
-   * Fetches the issuer's JWK Set now (after a key compromise, say): keys it no longer has stop
-   * verifying at once, and validations made with them are forgotten. Without a remote JWK Set
-   * (`jwks` or `secret`), does nothing.
-   */
-  refreshKeys(): Promise<void>;
-  /** Releases connections and caches. */
-  close(): Promise<void>;
-  /** The RFC 9728 metadata endpoint, when `protectedResource` is configured (adapters serve it). */
-  readonly protectedResource: ProtectedResourceEndpoint | undefined;
-}
+export type { AuthenticateContext, NodeRequest, Verifier, VerifyInput } from './verifier-api.js';
 
 /** Brand shared by every copy of this module (see `isVerifier`). */
 export const VERIFIER = Symbol.for('certbound.verifier');
 
-/** What a request presents: the access token, and the client certificate if there is one. */
-interface Credentials {
-  token: string;
+/** What a request presents: scheme and token, the client certificate, and the DPoP proof. */
+interface Presented extends Credentials {
   certificate: PresentedCertificate | undefined;
+  /** Under the DPoP scheme only. */
+  proof: ProofInput | undefined;
+}
+
+function lines(value: string | readonly string[] | null | undefined): readonly string[] {
+  return value == null ? [] : typeof value === 'string' ? [value] : value;
 }
 
 class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> {
@@ -94,12 +69,20 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
   readonly #rules: JwtRules;
   readonly #introspection: IntrospectionCache | undefined;
   readonly #certificate: CertificateSource;
+  readonly #dpop: DpopCheck | undefined;
   readonly protectedResource: ProtectedResourceEndpoint | undefined;
 
   constructor(options: CertboundOptions) {
     const o = normalizeOptions(options);
     this.#options = o;
-    this.#challenge = { realm: o.realm, resourceMetadata: o.resourceMetadata };
+    const trustedProxy = o.certificate.from === 'header' ? o.certificate.isTrustedProxy : undefined;
+    this.#dpop = o.dpop && new DpopCheck(o.dpop, o.clockToleranceSeconds, trustedProxy);
+    this.#challenge = {
+      realm: o.realm,
+      resourceMetadata: o.resourceMetadata,
+      bearer: !this.#dpop?.required,
+      dpopAlgorithms: this.#dpop?.algorithms,
+    };
     this.#server = new AuthorizationServer({
       issuer: o.issuer,
       jwksUri: o.jwksUri,
@@ -134,13 +117,14 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
 
   authenticate(req: NodeRequest, context?: AuthenticateContext): Promise<AuthInfo<Claims>> {
     return this.#decide(this.#options.certificate.from, () => {
-      const token = bearerToken(authorizationLines(req));
-      if (token === undefined) throw new InvalidTokenError('credentials_missing');
+      const credentials = this.#credentials(authorizationLines(req));
       const body = context?.body ?? (req as { body?: unknown }).body;
       if (hasOtherTokenMethod(req as { url?: string }, body)) {
         throw new InvalidRequestError(INVALID_REQUEST_DESCRIPTIONS.multipleMethods);
       }
-      return { token, certificate: this.#certificate(req) };
+      const proof =
+        credentials.scheme === 'DPoP' ? this.#dpop!.fromRequest(req, fieldLines(req, 'dpop')) : undefined;
+      return { ...credentials, certificate: this.#certificate(req), proof };
     });
   }
 
@@ -152,13 +136,17 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
 
   verify(input: VerifyInput): Promise<AuthInfo<Claims>> {
     return this.#decide('input', () => {
-      const { authorization } = input;
-      const lines =
-        authorization == null ? [] : typeof authorization === 'string' ? [authorization] : authorization;
-      const token = bearerToken(lines);
-      if (token === undefined) throw new InvalidTokenError('credentials_missing');
+      const credentials = this.#credentials(lines(input.authorization));
       const bytes = input.certificate == null ? undefined : certificateBytes(input.certificate);
-      return { token, certificate: bytes && presentedCertificate(bytes.der, bytes.thumbprint) };
+      const proof =
+        credentials.scheme === 'DPoP'
+          ? this.#dpop!.fromInput(lines(input.dpop), input.method, input.url)
+          : undefined;
+      return {
+        ...credentials,
+        certificate: bytes && presentedCertificate(bytes.der, bytes.thumbprint),
+        proof,
+      };
     });
   }
 
@@ -169,37 +157,57 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
   async close(): Promise<void> {
     this.#memo.clear();
     this.#introspection?.clear();
+    this.#dpop?.clear();
     await this.#server.close();
   }
 
+  /** The scheme and token of the `Authorization` lines; none is 401 `credentials_missing`. */
+  #credentials(authorization: readonly string[]): Credentials {
+    const credentials = authorizationCredentials(authorization, this.#dpop !== undefined);
+    if (credentials === undefined) throw new InvalidTokenError('credentials_missing');
+    return credentials;
+  }
+
   /**
-   * The pipeline: credentials (token and certificate), the token's validation, its time claims,
-   * the binding. Every outcome is published on `certbound:decision`; every error carries this
-   * verifier's challenge.
+   * Runs the pipeline on what the request presents. Every outcome is published on
+   * `certbound:decision`; every error carries this verifier's challenge for the request's scheme.
    */
   async #decide(
     source: DecisionEvent['certificateSource'],
-    credentials: () => Credentials,
+    present: () => Presented,
   ): Promise<AuthInfo<Claims>> {
     const start = startTimer(decisionChannel);
-    let certificate: PresentedCertificate | undefined;
+    let presented: Presented | undefined;
     try {
-      const presented = credentials();
-      certificate = presented.certificate;
-      const auth = await this.#authorize(presented.token, certificate);
-      if (start !== 0) publishDecision(start, source, certificate !== undefined, auth);
+      presented = present();
+      const auth = await this.#authorize(presented);
+      if (start !== 0) publishDecision(start, source, presented.certificate !== undefined, auth);
       return auth;
     } catch (error) {
-      const refused = this.#withChallenge(error);
-      if (start !== 0) publishDecision(start, source, certificate !== undefined, refused);
+      const refused =
+        error instanceof CertboundError ? error.withChallenge(this.#challenge, presented?.scheme) : error;
+      if (start !== 0) publishDecision(start, source, presented?.certificate !== undefined, refused);
       throw refused;
     }
   }
 
-  async #authorize(token: string, certificate: PresentedCertificate | undefined): Promise<AuthInfo<Claims>> {
+  async #authorize({ scheme, token, certificate, proof }: Presented): Promise<AuthInfo<Claims>> {
+    const dpop = this.#dpop;
+    if (proof !== undefined) dpop!.precheck(proof);
     const validated = await this.#validate(token);
     checkTimes(validated.times, Date.now() / 1000, this.#options.clockToleranceSeconds);
-    const bound = checkBinding(validated.confirmation, certificate, this.#options.binding);
+    const verified = proof === undefined ? undefined : await dpop!.verify(proof, token);
+    const bound = decideBinding({
+      confirmation: validated.confirmation,
+      dpopTokenType: validated.dpopTokenType,
+      scheme,
+      certificate,
+      proofJkt: verified?.jkt,
+      mode: this.#options.binding,
+      dpop,
+    });
+    // Last: a proof is spent only by a request that passed every other check.
+    if (verified !== undefined) await dpop!.remember(verified);
     const exp = validated.times.exp;
     return new VerifiedAuth<Claims>(
       {
@@ -213,7 +221,9 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
         expiresAt: exp === undefined ? undefined : new Date(exp * 1000),
         thumbprint: certificate?.thumbprint,
         bound,
-        responseHeaders: SUCCESS_RESPONSE_HEADERS,
+        scheme,
+        jkt: verified?.jkt,
+        responseHeaders: dpop === undefined ? SUCCESS_RESPONSE_HEADERS : dpop.responseHeaders(),
       },
       this.#challenge,
     );
@@ -230,7 +240,7 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
   }
 
   #withChallenge(error: unknown): unknown {
-    return error instanceof CertboundError ? error.withChallenge(this.#challenge) : error;
+    return error instanceof CertboundError ? error.withChallenge(this.#challenge, undefined) : error;
   }
 }
 

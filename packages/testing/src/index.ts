@@ -1,3 +1,4 @@
+export { createDpopProof, type DpopKey, type DpopProofOptions, dpopThumbprint } from './dpop.js';
 export { type HttpsRequestOptions, type HttpsResponse, httpsRequest } from './https-client.js';
 export { serveHttps, type TestServer } from './https-server.js';
 export {

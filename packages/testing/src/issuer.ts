@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type CryptoKey, exportJWK, generateKeyPair, type JSONWebKeySet, type JWK, SignJWT } from 'jose';
+import { type DpopKey, dpopThumbprint } from './dpop.js';
 import { createTestPki, type TestCertificate, type TestPki } from './pki.js';
 
 export type TestAlgorithm = 'ES256' | 'RS256' | 'PS256' | 'EdDSA';
@@ -32,6 +33,8 @@ export interface TestIssuerOptions {
 export interface MintOptions {
   /** Binds the token to this certificate (`cnf["x5t#S256"]`). Omit or `null` for an unbound token. */
   certificate?: Pick<TestCertificate, 'thumbprint'> | null;
+  /** Binds the token to this DPoP key (`cnf.jkt`, RFC 9449 §6.1); with `certificate`, to both. */
+  dpopKey?: Pick<DpopKey, 'publicKey'> | null;
   scope?: string;
   audience?: string | string[];
   subject?: string;
@@ -101,6 +104,14 @@ function withOverrides(base: Record<string, unknown>, overrides: Record<string, 
     else result[name] = value;
   }
   return result;
+}
+
+/** `cnf` for the binding asked for: the certificate's `x5t#S256`, the DPoP key's `jkt`, or both. */
+async function confirmation(mint: MintOptions): Promise<{ cnf?: Record<string, string> }> {
+  const cnf: Record<string, string> = {};
+  if (mint.certificate) cnf['x5t#S256'] = mint.certificate.thumbprint;
+  if (mint.dpopKey) cnf.jkt = await dpopThumbprint(mint.dpopKey);
+  return Object.keys(cnf).length === 0 ? {} : { cnf };
 }
 
 /** Starts a test issuer on 127.0.0.1 (an ephemeral port). Close it after the test. */
@@ -215,7 +226,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
         exp: now + (mint.expiresIn ?? 300),
         jti: randomUUID(),
         ...(mint.scope === undefined ? {} : { scope: mint.scope }),
-        ...(mint.certificate ? { cnf: { 'x5t#S256': mint.certificate.thumbprint } } : {}),
+        ...(await confirmation(mint)),
       },
       mint.claims,
     );
@@ -225,7 +236,9 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       .sign(mint.signingKey ?? key.privateKey);
   }
 
-  function mintOpaqueToken(mint: Omit<MintOptions, 'header' | 'alg' | 'signingKey'> = {}): string {
+  function mintOpaqueToken(
+    mint: Omit<MintOptions, 'header' | 'alg' | 'signingKey' | 'dpopKey'> = {},
+  ): string {
     const token = randomBytes(32).toString('base64url');
     const now = Math.floor(Date.now() / 1000);
     const clientId = mint.clientId ?? 'client-a';

@@ -4,8 +4,9 @@
  */
 import { type CertificateInput, certificateBytes } from '../certificate-input.js';
 import { presentedCertificate } from '../client-certificate/presented.js';
+import { InvalidTokenError } from '../errors.js';
 import { type BindingMode, checkBinding } from './binding.js';
-import { confirmationBytes } from './confirmation.js';
+import { readConfirmation } from './confirmation.js';
 
 /**
  * Checks `claims` (a JWT payload or an introspection response) against a client certificate.
@@ -30,5 +31,9 @@ export function checkCertificateBinding(
     }
     presented = presentedCertificate(bytes.der, bytes.thumbprint);
   }
-  return checkBinding(confirmationBytes(claims), presented, binding);
+  const confirmation = readConfirmation(claims);
+  // A DPoP key binding cannot be checked against a certificate (RFC 9449 §7.2: never as Bearer).
+  if (confirmation?.jkt !== undefined) throw new InvalidTokenError('cnf_unsupported');
+  const x5t = confirmation?.x5tS256;
+  return checkBinding(x5t === undefined ? undefined : Buffer.from(x5t, 'latin1'), presented, binding);
 }

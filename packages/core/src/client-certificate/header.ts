@@ -7,6 +7,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { reportIgnoredCertificateHeader } from '../diagnostics.js';
+import { fieldLines } from '../field-lines.js';
 import {
   type DecodeOptions,
   HEADER_DECODERS,
@@ -36,17 +37,6 @@ type HeaderRequest = {
   rawHeaders?: readonly string[];
   socket?: { remoteAddress?: string } | null;
 };
-
-/** Every field line of `name` (lower case) in the request, from `rawHeaders` (Node joins repeats). */
-function fieldLines(req: HeaderRequest, name: string): string[] {
-  const raw = req.rawHeaders ?? [];
-  const lines: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const field = raw[i]!;
-    if (field.length === name.length && field.toLowerCase() === name) lines.push(raw[i + 1]!);
-  }
-  return lines;
-}
 
 /** Strips SP and HTAB at both ends (no regex: linear on any input). */
 function trimSpaces(value: string): string {

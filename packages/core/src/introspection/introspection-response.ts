@@ -2,7 +2,7 @@
  * The strict reading of an RFC 7662 introspection response (docs/architecture.md#introspection-responses):
  * what makes an answer a usable validated token, and what makes it a 401.
  */
-import { confirmationBytes } from '../binding/confirmation.js';
+import { bindingConfirmation } from '../binding/confirmation.js';
 import { InvalidTokenError } from '../errors.js';
 import { optionalString, readScopes } from '../token/claims.js';
 import { readTimes } from '../token/token-time.js';
@@ -16,7 +16,7 @@ export interface IntrospectionRules {
 /**
  * Reads an introspection response into a validated token, or throws 401 `invalid_token`:
  * `active` must be exactly `true`; `iss` (if present) must equal ours; `aud` (if present) must
- * contain one of ours; `token_type` (if present) must be Bearer (`DPoP` → `cnf_unsupported`);
+ * contain one of ours; `token_type` (if present) must be Bearer or DPoP (RFC 9449 §6.2: the scheme is checked per request);
  * `cnf` is read exactly like a JWT's. Time claims are checked by the verifier on every request.
  */
 export function validateIntrospection(
@@ -24,11 +24,9 @@ export function validateIntrospection(
   rules: IntrospectionRules,
 ): ValidatedToken {
   if (response.active !== true) throw new InvalidTokenError('token_inactive');
-  const tokenType = optionalString(response, 'token_type');
-  if (tokenType !== undefined && tokenType.toLowerCase() !== 'bearer') {
-    throw new InvalidTokenError(
-      tokenType.toLowerCase() === 'dpop' ? 'cnf_unsupported' : 'token_type_invalid',
-    );
+  const tokenType = optionalString(response, 'token_type')?.toLowerCase();
+  if (tokenType !== undefined && tokenType !== 'bearer' && tokenType !== 'dpop') {
+    throw new InvalidTokenError('token_type_invalid');
   }
   const iss = optionalString(response, 'iss');
   if (iss !== undefined && iss !== rules.issuer) throw new InvalidTokenError('token_issuer_mismatch');
@@ -48,6 +46,8 @@ export function validateIntrospection(
     clientId: optionalString(response, 'client_id'),
     scopes: readScopes(response),
     times: readTimes(response),
-    confirmation: confirmationBytes(response),
+    confirmation: bindingConfirmation(response),
+    // RFC 9449 §6.2: a DPoP-bound token (decided with the request's scheme, by the verifier).
+    dpopTokenType: tokenType === 'dpop',
   };
 }

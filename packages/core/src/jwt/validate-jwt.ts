@@ -12,7 +12,7 @@ import {
   type JWTVerifyOptions,
   jwtVerify,
 } from 'jose';
-import { confirmationBytes } from '../binding/confirmation.js';
+import { bindingConfirmation } from '../binding/confirmation.js';
 import { CertboundError, InvalidTokenError, type TokenErrorCode } from '../errors.js';
 import { optionalString, readScopes } from '../token/claims.js';
 import { readTimes } from '../token/token-time.js';
@@ -150,7 +150,8 @@ export async function validateJwt(
     clientId: optionalString(payload, 'client_id'),
     scopes: readScopes(payload),
     times,
-    confirmation: confirmationBytes(payload),
+    confirmation: bindingConfirmation(payload),
+    dpopTokenType: false,
     keyId,
   };
 }

@@ -35,6 +35,7 @@ import {
   stringList,
   withDefault,
 } from './checks.js';
+import { type DpopOptions, readDpop } from './dpop-options.js';
 import { type IntrospectionOptions, readIntrospection } from './introspection-options.js';
 import { type ProtectedResourceOptions, readProtectedResource } from './protected-resource-options.js';
 import { type Normalized, readGroup } from './schema.js';
@@ -77,8 +78,17 @@ export interface CertboundOptions {
   introspection?: IntrospectionOptions;
   /** TLS options for every connection to the authorization server. */
   tls?: OutboundTlsOptions;
-  /** `required` (default): every token must carry `cnf["x5t#S256"]`. `if-present`: unbound tokens pass. */
+  /**
+   * `required` (default): every token must be sender-constrained, bound to the client certificate
+   * (`cnf["x5t#S256"]`) or to a DPoP key (`cnf.jkt`). `if-present`: unbound tokens pass too.
+   * Bound tokens are always enforced.
+   */
   binding?: BindingMode;
+  /**
+   * DPoP-bound tokens (RFC 9449) beside certificate-bound ones: on by default with the defaults of
+   * {@link DpopOptions}; `false` turns DPoP off (a `cnf.jkt` token then fails closed).
+   */
+  dpop?: DpopOptions | false;
   /** Where the client certificate comes from. Default `{ from: 'tls' }`. */
   certificate?: CertificateSourceOptions;
   /** `realm` of `WWW-Authenticate` challenges. Default `api`. */
@@ -213,6 +223,7 @@ const VERIFIER_OPTIONS = {
   introspection: (value: unknown) => value,
   tls: readTls,
   binding: oneOf(['required', 'if-present'] as const, 'required'),
+  dpop: readDpop,
   certificate: readCertificateSource,
   realm: readRealm,
   resourceMetadata: optional(httpsUrl),
@@ -240,7 +251,9 @@ export function normalizeOptions(input: unknown) {
     fail('introspection', 'left out with tokenFormat "jwt" (it would never be used)');
   }
   const protectedResource =
-    o.protectedResource === undefined ? undefined : protectedResourceEndpoint(o.protectedResource, o.issuer);
+    o.protectedResource === undefined
+      ? undefined
+      : protectedResourceEndpoint(o.protectedResource, o.issuer, o.dpop);
   return {
     ...o,
     introspection:

@@ -1,0 +1,57 @@
+/**
+ * The `htu` comparison (RFC 9449 §4.3 step 9): the proof's URI against the request's, query and
+ * fragment ignored, after syntax-based and scheme-based normalization (RFC 3986 §6.2.2, §6.2.3):
+ * scheme and host in lower case, the default port dropped, dot segments removed, percent-encodings
+ * in upper case and unreserved characters decoded, an empty path as `/`.
+ */
+
+/** Unreserved characters (RFC 3986 §2.3), which percent-encoding never changes the meaning of. */
+const UNRESERVED = /[A-Za-z0-9\-._~]/;
+const PERCENT_ENCODED = /%([0-9A-Fa-f]{2})/g;
+/** Longest `htu` accepted, characters. */
+const MAX_HTU_LENGTH = 8192;
+
+/** Upper-case hex digits, and unreserved characters decoded (RFC 3986 §6.2.2.1, §6.2.2.2). */
+function normalizePercentEncoding(path: string): string {
+  return path.replace(PERCENT_ENCODED, (_, hex: string) => {
+    const character = String.fromCharCode(Number.parseInt(hex, 16));
+    return UNRESERVED.test(character) ? character : `%${hex.toUpperCase()}`;
+  });
+}
+
+/**
+ * The normalized `scheme://authority/path` of an absolute http(s) URI, without query and
+ * fragment, or `undefined` when it is not one (userinfo is refused: a request URI never has it).
+ */
+export function normalizeHtu(uri: string): string | undefined {
+  if (uri.length > MAX_HTU_LENGTH || !/^[\x21-\x7E]+$/.test(uri)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return undefined;
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username !== '' || url.password !== '') {
+    return undefined;
+  }
+  // WHATWG URL parsing already lower-cases scheme and host, drops the default port and removes
+  // dot segments; percent-encoding is left as written.
+  return `${url.protocol}//${url.host}${normalizePercentEncoding(url.pathname)}`;
+}
+
+/** A configured origin (`https://api.example.com`), normalized, or `undefined` if it is not one. */
+export function normalizeOrigin(origin: string): string | undefined {
+  const normalized = normalizeHtu(origin);
+  if (normalized === undefined || !normalized.endsWith('/') || !URL.canParse(origin)) return undefined;
+  const url = new URL(origin);
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || origin.includes('#')) return undefined;
+  return normalized.slice(0, -1);
+}
+
+/** The normalized request URI for `origin` and a request target (`/path?query`). */
+export function requestHtu(origin: string, target: string): string | undefined {
+  const query = target.indexOf('?');
+  const path = query === -1 ? target : target.slice(0, query);
+  if (!path.startsWith('/')) return undefined;
+  return normalizeHtu(`${origin}${path}`);
+}
