@@ -80,7 +80,7 @@ describe.each(['development', 'production'])('Express default error handler, NOD
 
     expect(response.status).toBe(401);
     expect(response.headers['www-authenticate']).toBe(
-      'Bearer realm="api", error="invalid_token", error_description="The access token is certificate-bound but no client certificate was presented"',
+      'Bearer realm="api", error="invalid_token", error_description="The access token is certificate-bound but no client certificate was presented", DPoP realm="api", algs="ES256 ES384 EdDSA PS256 RS256"',
     );
     expect(response.body).not.toMatch(/\bat\s|node_modules|\/packages\/|\.ts:\d|\.js:\d/);
     expect(response.body).not.toContain(token);
@@ -121,7 +121,7 @@ describe.each(['development', 'production'])('Express default error handler, NOD
 
     expect(response.status).toBe(401);
     expect(response.headers['www-authenticate']).toBe(
-      'Bearer realm="api", error="invalid_token", error_description="The access token is malformed"',
+      'Bearer realm="api", error="invalid_token", error_description="The access token is malformed", DPoP realm="api", algs="ES256 ES384 EdDSA PS256 RS256"',
     );
     expect(response.body).not.toContain(INJECTED);
     await vi.waitFor(() => expect(logged).toHaveBeenCalled());

@@ -104,7 +104,7 @@ describe('a forged token without kid', () => {
     expect(replayed.status).toBe(401);
     expect(replayed.json).toEqual(SIGNATURE_INVALID);
     expect(replayed.headers['www-authenticate']).toBe(
-      'Bearer realm="api", error="invalid_token", error_description="The access token signature is invalid"',
+      'Bearer realm="api", error="invalid_token", error_description="The access token signature is invalid", DPoP realm="api", algs="ES256 ES384 EdDSA PS256 RS256"',
     );
     expect(verify).not.toHaveBeenCalled();
   });
