@@ -6,6 +6,9 @@
 import { type HttpsResponse, httpsRequest } from '@certbound/testing';
 import { customFetch, DPoP, type DPoPHandle, protectedResourceRequest } from 'oauth4webapi';
 
+/** A DPoP key pair, as oauth4webapi takes it (jose's `generateKeyPair(alg, { extractable: true })`). */
+export type DpopKeyPair = Parameters<typeof DPoP>[1];
+
 export interface DpopClient {
   handle: DPoPHandle;
   /** Sends `method url` with `Authorization: DPoP <token>` and a fresh proof; the raw response. */
@@ -20,7 +23,7 @@ export interface DpopExchange {
 
 /** A client holding `keyPair`, presenting `certificate` on the TLS connection (if any). */
 export function dpopClient(
-  keyPair: CryptoKeyPair,
+  keyPair: DpopKeyPair,
   connection: { ca: string; certificate?: { cert: string; key: string } },
 ): DpopClient {
   const handle = DPoP({}, keyPair);

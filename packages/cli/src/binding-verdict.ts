@@ -44,8 +44,10 @@ const MESSAGES: Record<BindingErrorCode, { message: string; hint: string }> = {
       'hex, padded or standard base64 values are refused, not normalized',
   },
   cnf_unsupported: {
-    message: 'the token uses a confirmation method other than x5t#S256',
-    hint: 'certbound checks only x5t#S256 (RFC 8705); jkt is DPoP (RFC 9449); unknown cnf members fail closed',
+    message: 'the token is not bound to a certificate it can be checked against (cnf has no x5t#S256)',
+    hint:
+      'a DPoP-bound token (cnf jkt, RFC 9449 §6.1) is proven with a DPoP proof of its key, not a certificate: ' +
+      'the client sends "Authorization: DPoP <token>" and a "DPoP" proof header; unknown cnf members fail closed',
   },
 };
 
@@ -80,8 +82,24 @@ export function bindingVerdict(
 /** What a token's `cnf` says on its own, read by core's `readConfirmation`: bound, unbound, or why it is unusable. */
 export function confirmationStatus(claims: Record<string, unknown>): BindingVerdict {
   try {
-    if (readConfirmation(claims) !== undefined) {
+    const confirmation = readConfirmation(claims);
+    if (confirmation?.x5tS256 !== undefined && confirmation.jkt !== undefined) {
+      return {
+        ok: true,
+        verdict: 'bound',
+        message: 'bound to a certificate and a DPoP key (cnf x5t#S256 and jkt): the API needs both proofs',
+      };
+    }
+    if (confirmation?.x5tS256 !== undefined) {
       return { ok: true, verdict: 'bound', message: 'certificate-bound (cnf x5t#S256, RFC 8705 §3.1)' };
+    }
+    if (confirmation?.jkt !== undefined) {
+      return {
+        ok: true,
+        verdict: 'bound',
+        message:
+          'DPoP-bound (cnf jkt, RFC 9449 §6.1): sent as "Authorization: DPoP" with a proof of that key',
+      };
     }
   } catch (error) {
     if (isCertboundError(error) && isBindingCode(error.code)) return failure(error.code);
@@ -96,8 +114,17 @@ export function confirmationStatus(claims: Record<string, unknown>): BindingVerd
 
 /** The token's canonical `cnf["x5t#S256"]`, or `undefined` when it has none or it is unusable. */
 export function confirmedThumbprint(claims: Record<string, unknown>): string | undefined {
+  return confirmationMember(claims, 'x5tS256');
+}
+
+/** The token's canonical `cnf.jkt` (its DPoP key's thumbprint), or `undefined`. */
+export function confirmedKey(claims: Record<string, unknown>): string | undefined {
+  return confirmationMember(claims, 'jkt');
+}
+
+function confirmationMember(claims: Record<string, unknown>, member: 'x5tS256' | 'jkt'): string | undefined {
   try {
-    return readConfirmation(claims)?.x5tS256;
+    return readConfirmation(claims)?.[member];
   } catch {
     return undefined;
   }

@@ -8,7 +8,14 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestIssuer, createTestPki, type TestCertificate, type TestIssuer } from '@certbound/testing';
+import {
+  createTestIssuer,
+  createTestPki,
+  dpopThumbprint,
+  type TestCertificate,
+  type TestIssuer,
+} from '@certbound/testing';
+import { generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../src/index.js';
 import { certbound, ensureBuilt, root } from './run-cli.js';
@@ -254,6 +261,7 @@ Binding
       binding: {
         status: 'bound',
         'x5t#S256': client.thumbprint,
+        jkt: null,
         message: 'certificate-bound (cnf x5t#S256, RFC 8705 §3.1)',
       },
       times: {
@@ -286,6 +294,30 @@ Binding
         '    hint: cnf must be {"x5t#S256": "<43-character unpadded base64url SHA-256 of the DER>"}; ' +
         'hex, padded or standard base64 values are refused, not normalized\n',
     );
+  });
+
+  it('shows a DPoP-bound token with its cnf jkt', async () => {
+    const key = await generateKeyPair('ES256', { extractable: true });
+    const token = await issuer.mintAccessToken({ dpopKey: key });
+    const jkt = await dpopThumbprint(key);
+    const result = await certbound(['inspect', token]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      '\nBinding\n  ✔ DPoP-bound (cnf jkt, RFC 9449 §6.1): sent as "Authorization: DPoP" with a proof of that key\n' +
+        `    jkt       ${jkt}\n`,
+    );
+  });
+
+  it('shows a token bound to a certificate and a DPoP key with both thumbprints', async () => {
+    const key = await generateKeyPair('ES256', { extractable: true });
+    const token = await issuer.mintAccessToken({ dpopKey: key, certificate: client });
+    const result = await certbound(['inspect', '--json', token]);
+    expect(JSON.parse(result.stdout).binding).toEqual({
+      status: 'bound',
+      'x5t#S256': client.thumbprint,
+      jkt: await dpopThumbprint(key),
+      message: 'bound to a certificate and a DPoP key (cnf x5t#S256 and jkt): the API needs both proofs',
+    });
   });
 
   it('escapes control characters in claims instead of sending them to the terminal', async () => {
@@ -404,7 +436,11 @@ ${NOT_CHECKED}`,
       { 'x5t#S256': `${'A'.repeat(43)}=` },
       'the token is bound, but its cnf claim is malformed',
     ],
-    ['cnf_unsupported', { jkt: 'A'.repeat(43) }, 'the token uses a confirmation method other than x5t#S256'],
+    [
+      'cnf_unsupported',
+      { jkt: 'A'.repeat(43) },
+      'the token is not bound to a certificate it can be checked against (cnf has no x5t#S256)',
+    ],
   ])('explains %s, exit 1', async (code, cnf, message) => {
     const token = await issuer.mintAccessToken({ claims: { cnf } });
     const result = await check(token, client.cert, '--json');

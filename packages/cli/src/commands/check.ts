@@ -4,7 +4,13 @@
  * own; the token's signature, issuer, audience and expiry are NOT checked.
  */
 import { COMMON_OPTIONS, parseCommand } from '../args.js';
-import { type BindingMode, bindingVerdict, confirmedThumbprint, verdictLine } from '../binding-verdict.js';
+import {
+  type BindingMode,
+  bindingVerdict,
+  confirmedKey,
+  confirmedThumbprint,
+  verdictLine,
+} from '../binding-verdict.js';
 import { CERTIFICATE_FORMATS, parseFormat, readCertificate } from '../certificate-input.js';
 import type { Command } from '../command.js';
 import { CliError, EXIT_FAILED, EXIT_OK, UsageError } from '../errors.js';
@@ -111,6 +117,9 @@ export const check: Command = {
       ['certificate subject', certificate.subject],
       ['certificate format', certificate.format],
     ];
+    const jkt = confirmedKey(claims);
+    if (jkt !== undefined)
+      rows.splice(1, 0, ['token cnf jkt', `${jkt} (DPoP key: proven by a DPoP proof, not checked here)`]);
     if (exp) rows.push(['token exp', `${exp.date} (${exp.relative})`]);
     let out = `${table(rows)}\n${verdictLine(verdict)}\n`;
     if (verdict.hint) out += `  hint: ${verdict.hint}\n`;

@@ -4,7 +4,7 @@
  * token itself is never printed; an opaque token is explained (exit 1).
  */
 import { COMMON_OPTIONS, onePositional, parseCommand } from '../args.js';
-import { confirmationStatus, confirmedThumbprint, verdictLine } from '../binding-verdict.js';
+import { confirmationStatus, confirmedKey, confirmedThumbprint, verdictLine } from '../binding-verdict.js';
 import type { Command } from '../command.js';
 import { CliError, EXIT_FAILED, EXIT_OK } from '../errors.js';
 import { jsonOutput, printable, showValue, table } from '../format.js';
@@ -14,7 +14,7 @@ import { describeTime, TIME_CLAIMS, type TimeClaim, type TimeDescription } from 
 
 const usage = `Usage: certbound inspect [options] <token|@file|->
 
-Shows a JWT access token's protected header, claims, cnf (whether it is certificate-bound) and
+Shows a JWT access token's protected header, claims, cnf (bound to a certificate, a DPoP key, or both) and
 exp/nbf/iat as dates, WITHOUT verifying it: nothing shown is trusted. The token is read from
 the argument, from a file (@file) or from standard input (-); prefer @file or - so the token
 stays out of your shell history. The token itself is never printed.
@@ -99,6 +99,7 @@ export const inspect: Command = {
     const described = times(claims, Date.now());
     const binding = confirmationStatus(claims);
     const thumbprint = binding.verdict === 'bound' ? (confirmedThumbprint(claims) ?? null) : null;
+    const jkt = binding.verdict === 'bound' ? (confirmedKey(claims) ?? null) : null;
     const found = notes(header, claims, signatureBytes);
 
     if (values.json) {
@@ -108,7 +109,7 @@ export const inspect: Command = {
           verified: false,
           header,
           claims,
-          binding: { status, 'x5t#S256': thumbprint, message, ...(hint ? { hint } : {}) },
+          binding: { status, 'x5t#S256': thumbprint, jkt, message, ...(hint ? { hint } : {}) },
           times: described,
           notes: found,
         }),
@@ -123,6 +124,7 @@ export const inspect: Command = {
     out += `\nClaims\n${table(claimRows(claims, described), '  ')}`;
     out += `\nBinding\n  ${verdictLine(binding)}\n`;
     if (thumbprint !== null) out += `    x5t#S256  ${thumbprint}\n`;
+    if (jkt !== null) out += `    jkt       ${jkt}\n`;
     if (binding.hint) out += `    hint: ${binding.hint}\n`;
     if (found.length > 0) out += `\nNotes\n${found.map((note) => `  - ${note}\n`).join('')}`;
     io.stdout.write(out);
