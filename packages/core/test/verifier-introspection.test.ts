@@ -12,7 +12,8 @@ import {
   type TestIssuer,
 } from '@certbound/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, failure } from './support/eventually.js';
+import { eventually } from './support/eventually.js';
+import { failure } from './support/outcomes.js';
 
 let issuer: TestIssuer;
 let clientA: TestCertificate;

@@ -14,7 +14,8 @@ import {
   type TestIssuer,
 } from '@certbound/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { eventually, failure } from './support/eventually.js';
+import { eventually } from './support/eventually.js';
+import { failure } from './support/outcomes.js';
 
 let issuer: TestIssuer;
 let clientA: TestCertificate;
