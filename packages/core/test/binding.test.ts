@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { checkBinding } from '../src/binding/binding.js';
+import { confirmationBytes } from '../src/binding/confirmation.js';
 import { presentedCertificate } from '../src/client-certificate/presented.js';
 import { InvalidTokenError } from '../src/errors.js';
+import { X5T_S256_PATTERN } from '../src/thumbprint.js';
 import {
   APPENDIX_A_DER,
   OTHER_THUMBPRINT as OTHER,
   APPENDIX_A_THUMBPRINT as THUMBPRINT,
 } from './support/certificates.js';
-import { outcomeOf } from './support/outcomes.js';
+import { CNF_MISMATCH, NEAR_MISSES } from './support/near-misses.js';
+import { outcomeOf, rejectionOf } from './support/outcomes.js';
 
 const certificate = presentedCertificate(APPENDIX_A_DER);
 const codeOf = (run: () => unknown) => outcomeOf(run, InvalidTokenError);
@@ -35,5 +38,24 @@ describe('checkBinding (decision matrix)', () => {
   it('rejects a bound token with another certificate in both modes (cnf_mismatch)', () => {
     expect(codeOf(() => checkBinding(other, certificate, 'required'))).toBe('cnf_mismatch');
     expect(codeOf(() => checkBinding(other, certificate, 'if-present'))).toBe('cnf_mismatch');
+  });
+});
+
+describe('checkBinding against a confirmation close to the certificate’s thumbprint', () => {
+  it.each(NEAR_MISSES)('rejects a confirmation that $name (cnf_mismatch)', (nearMiss) => {
+    const confirmation = nearMiss.from(certificate.thumbprint);
+    expect(confirmation).toMatch(X5T_S256_PATTERN);
+    expect(confirmation).not.toBe(certificate.thumbprint);
+    const bytes = confirmationBytes({ cnf: { 'x5t#S256': confirmation } });
+    for (const mode of ['required', 'if-present'] as const) {
+      const error = rejectionOf(() => checkBinding(bytes, certificate, mode));
+      expect(error).toBeInstanceOf(InvalidTokenError);
+      expect(error).toMatchObject(CNF_MISMATCH);
+    }
+  });
+
+  it('accepts the certificate’s exact thumbprint read the same way', () => {
+    const bytes = confirmationBytes({ cnf: { 'x5t#S256': certificate.thumbprint } });
+    expect(checkBinding(bytes, certificate, 'required')).toBe(true);
   });
 });

@@ -6,7 +6,8 @@ import {
   APPENDIX_A_PEM as pem,
   APPENDIX_A_THUMBPRINT as THUMBPRINT,
 } from './support/certificates.js';
-import { outcomeOf } from './support/outcomes.js';
+import { CNF_MISMATCH, NEAR_MISSES } from './support/near-misses.js';
+import { outcomeOf, rejectionOf } from './support/outcomes.js';
 
 describe('checkCertificateBinding', () => {
   it('accepts claims bound to the certificate, given as PEM or DER', () => {
@@ -40,5 +41,17 @@ describe('checkCertificateBinding', () => {
 
   it('refuses an input that is not a certificate', () => {
     expect(() => checkCertificateBinding({}, 'not a certificate')).toThrow(TypeError);
+  });
+});
+
+describe('checkCertificateBinding against a confirmation close to the certificate’s thumbprint', () => {
+  it.each(NEAR_MISSES)('rejects a confirmation that $name (cnf_mismatch)', (nearMiss) => {
+    const claims = { cnf: { 'x5t#S256': nearMiss.from(THUMBPRINT) } };
+    for (const certificate of [pem, der]) {
+      const error = rejectionOf(() => checkCertificateBinding(claims, certificate));
+      expect(error).toBeInstanceOf(InvalidTokenError);
+      expect(error).toMatchObject(CNF_MISMATCH);
+    }
+    expect(rejectionOf(() => checkCertificateBinding(claims, pem, 'if-present'))).toMatchObject(CNF_MISMATCH);
   });
 });

@@ -77,3 +77,17 @@ export function differingPositions(a: string, b: string): number[] {
   if (a.length !== b.length) throw new Error('differingPositions: lengths differ');
   return [...a].flatMap((char, i) => (char === b[i] ? [] : [i]));
 }
+
+/** The whole refusal of a confirmation that is not the presented certificate's (default realm). */
+export const CNF_MISMATCH = {
+  name: 'InvalidTokenError',
+  status: 401,
+  statusCode: 401,
+  error: 'invalid_token',
+  code: 'cnf_mismatch',
+  description: 'The access token is bound to another certificate',
+  headers: {
+    'www-authenticate':
+      'Bearer realm="api", error="invalid_token", error_description="The access token is bound to another certificate"',
+  },
+} as const;
