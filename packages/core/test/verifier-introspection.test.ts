@@ -13,6 +13,7 @@ import {
 } from '@certbound/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './support/eventually.js';
+import { CNF_MISMATCH, NEAR_MISSES } from './support/near-misses.js';
 import { failure } from './support/outcomes.js';
 
 let issuer: TestIssuer;
@@ -107,6 +108,16 @@ describe('opaque tokens through introspection', () => {
       const token = issuer.mintOpaqueToken({ certificate: clientA, claims });
       expect((await failure(call(verifier, token, clientA))).code).toBe(code);
     }
+  });
+
+  it.each(NEAR_MISSES)('refuses an opaque token whose confirmation $name', async (nearMiss) => {
+    const verifier = opaqueVerifier();
+    const token = issuer.mintOpaqueToken({
+      claims: { cnf: { 'x5t#S256': nearMiss.from(clientA.thumbprint) } },
+    });
+    expect(await failure(call(verifier, token, clientA))).toMatchObject(CNF_MISMATCH);
+    // A cache hit is checked again, the same way.
+    expect(await failure(call(verifier, token, clientA))).toMatchObject(CNF_MISMATCH);
   });
 
   it.each(['down', 'error', 'slow', 'garbage'] as OutageMode[])(
