@@ -101,8 +101,9 @@ describe('the header certificate source', () => {
     const ignored = ignoredDuring(() => {
       expect(source(request([['Client-Cert', clientA.der.toString('base64')]]))).toBeUndefined();
     });
-    expect(ignored).toHaveLength(1);
-    expect(ignored[0]?.reason).toMatch(/\S/);
+    expect(ignored).toEqual([
+      { reason: 'not-rfc9440-byte-sequence', header: 'client-cert', peer: '10.0.0.5' },
+    ]);
     expect(JSON.stringify(ignored)).not.toContain(clientA.der.toString('base64').slice(0, 40));
   });
 });
