@@ -11,8 +11,8 @@ import {
   type TestCertificate,
   type TestIssuer,
 } from '@certbound/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from './support/eventually.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterHoldDown } from './support/hold-down.js';
 import { CNF_MISMATCH, NEAR_MISSES } from './support/near-misses.js';
 import { failure } from './support/outcomes.js';
 
@@ -41,7 +41,10 @@ beforeAll(async () => {
   lookAlike = await pki.issueClient({ subject: 'CN=client-a' });
 });
 
-afterEach(() => issuer.outage('none'));
+afterEach(() => {
+  issuer.outage('none');
+  vi.useRealTimers();
+});
 
 afterAll(async () => {
   await Promise.all(verifiers.map((v) => v.close()));
@@ -136,7 +139,9 @@ describe('opaque tokens through introspection', () => {
       });
       expect(error.headers).toEqual({ 'retry-after': '5' });
       issuer.outage('none');
-      await expect(eventually(() => call(verifier, token, clientA))).resolves.toMatchObject({ bound: true });
+      await expect(afterHoldDown(() => call(verifier, token, clientA))).resolves.toMatchObject({
+        bound: true,
+      });
     },
   );
 

@@ -19,7 +19,7 @@ import {
 } from '@certbound/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { X5T_S256_PATTERN } from '../src/thumbprint.js';
-import { eventually } from './support/eventually.js';
+import { afterHoldDown } from './support/hold-down.js';
 import { CNF_MISMATCH, NEAR_MISSES } from './support/near-misses.js';
 import { failure } from './support/outcomes.js';
 
@@ -251,7 +251,7 @@ describe('when the authorization server misbehaves', () => {
       });
       expect(error.headers).toEqual({ 'retry-after': '5' });
       issuer.outage('none');
-      const auth = await eventually(() =>
+      const auth = await afterHoldDown(() =>
         verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
       );
       expect(auth.bound).toBe(true);
@@ -269,7 +269,7 @@ describe('when the authorization server misbehaves', () => {
       );
       expect(error).toMatchObject({ status: 503, code: 'authorization_server_unavailable' });
       issuer.outage('none');
-      const auth = await eventually(() =>
+      const auth = await afterHoldDown(() =>
         verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
       );
       expect(auth.bound).toBe(true);
