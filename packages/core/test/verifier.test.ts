@@ -6,7 +6,6 @@ import {
   ServiceUnavailableError,
   type Verifier,
 } from '@certbound/core';
-import { isVerifier, resolveVerifier } from '@certbound/core/adapter';
 import {
   createTestIssuer,
   createTestPki,
@@ -357,13 +356,6 @@ describe('createVerifier', () => {
     ).resolves.toMatchObject({
       bound: true,
     });
-  });
-
-  it('is recognised by isVerifier and passed through by resolveVerifier', () => {
-    const verifier = verifierFor();
-    expect(isVerifier(verifier)).toBe(true);
-    expect(isVerifier({})).toBe(false);
-    expect(resolveVerifier(verifier)).toBe(verifier);
   });
 
   it('closes without error, twice', async () => {
