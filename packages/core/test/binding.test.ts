@@ -1,63 +1,19 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkBinding } from '../src/binding/binding.js';
-import { readConfirmation } from '../src/binding/confirmation.js';
-import { pemToDer } from '../src/certificate-input.js';
+import { confirmationBytes } from '../src/binding/confirmation.js';
 import { presentedCertificate } from '../src/client-certificate/presented.js';
 import { InvalidTokenError } from '../src/errors.js';
+import { X5T_S256_PATTERN } from '../src/thumbprint.js';
+import {
+  APPENDIX_A_DER,
+  OTHER_THUMBPRINT as OTHER,
+  APPENDIX_A_THUMBPRINT as THUMBPRINT,
+} from './support/certificates.js';
+import { CNF_MISMATCH, NEAR_MISSES } from './support/near-misses.js';
+import { outcomeOf, rejectionOf } from './support/outcomes.js';
 
-const der = pemToDer(readFileSync(new URL('./fixtures/rfc8705-appendix-a.pem', import.meta.url), 'utf8'))!;
-const certificate = presentedCertificate(der);
-const THUMBPRINT = 'A4DtL2JmUMhAsvJj5tKyn64SqzmuXbMrJa0n761y5v0';
-const OTHER = 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg0';
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidTokenError);
-    return (error as InvalidTokenError).code;
-  }
-  return undefined;
-}
-
-describe('readConfirmation', () => {
-  it('returns nothing when the token has no cnf', () => {
-    expect(readConfirmation({})).toBeUndefined();
-  });
-
-  it('reads a canonical x5t#S256', () => {
-    expect(readConfirmation({ cnf: { 'x5t#S256': THUMBPRINT } })?.x5tS256).toBe(THUMBPRINT);
-  });
-
-  it.each([
-    ['null', null],
-    ['an array', [THUMBPRINT]],
-    ['a string', THUMBPRINT],
-    ['an empty object', {}],
-    ['a padded value', { 'x5t#S256': `${THUMBPRINT}=` }],
-    ['a standard-base64 value', { 'x5t#S256': THUMBPRINT.replace('y5v0', 'y5+0') }],
-    ['a hex value', { 'x5t#S256': '0380ed2f626650c840b2f263e6d2b29fae12ab39ae5db32b25ad27efad72e6fd' }],
-    ['a non-canonical last character', { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' }],
-    ['a number', { 'x5t#S256': 42 }],
-  ])('rejects cnf that is %s as cnf_malformed', (_name, cnf) => {
-    expect(codeOf(() => readConfirmation({ cnf }))).toBe('cnf_malformed');
-  });
-
-  it.each([
-    ['jkt (DPoP-bound, RFC 9449 §7.2)', { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' }],
-    ['jkt together with x5t#S256', { 'x5t#S256': THUMBPRINT, jkt: 'x' }],
-    ['only unknown members', { x5t: 'abc' }],
-    ['an unknown member beside x5t#S256', { 'x5t#S256': THUMBPRINT, kid: 'k' }],
-  ])('fails closed on %s (cnf_unsupported)', (_name, cnf) => {
-    expect(codeOf(() => readConfirmation({ cnf }))).toBe('cnf_unsupported');
-  });
-
-  it('ignores an inherited cnf', () => {
-    const claims = Object.create({ cnf: { 'x5t#S256': THUMBPRINT } }) as Record<string, unknown>;
-    expect(readConfirmation(claims)).toBeUndefined();
-  });
-});
+const certificate = presentedCertificate(APPENDIX_A_DER);
+const codeOf = (run: () => unknown) => outcomeOf(run, InvalidTokenError);
 
 describe('checkBinding (decision matrix)', () => {
   const bound = Buffer.from(THUMBPRINT);
@@ -82,5 +38,24 @@ describe('checkBinding (decision matrix)', () => {
   it('rejects a bound token with another certificate in both modes (cnf_mismatch)', () => {
     expect(codeOf(() => checkBinding(other, certificate, 'required'))).toBe('cnf_mismatch');
     expect(codeOf(() => checkBinding(other, certificate, 'if-present'))).toBe('cnf_mismatch');
+  });
+});
+
+describe('checkBinding against a confirmation close to the certificate’s thumbprint', () => {
+  it.each(NEAR_MISSES)('rejects a confirmation that $name (cnf_mismatch)', (nearMiss) => {
+    const confirmation = nearMiss.from(certificate.thumbprint);
+    expect(confirmation).toMatch(X5T_S256_PATTERN);
+    expect(confirmation).not.toBe(certificate.thumbprint);
+    const bytes = confirmationBytes({ cnf: { 'x5t#S256': confirmation } });
+    for (const mode of ['required', 'if-present'] as const) {
+      const error = rejectionOf(() => checkBinding(bytes, certificate, mode));
+      expect(error).toBeInstanceOf(InvalidTokenError);
+      expect(error).toMatchObject(CNF_MISMATCH);
+    }
+  });
+
+  it('accepts the certificate’s exact thumbprint read the same way', () => {
+    const bytes = confirmationBytes({ cnf: { 'x5t#S256': certificate.thumbprint } });
+    expect(checkBinding(bytes, certificate, 'required')).toBe(true);
   });
 });

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { bearerChallenge } from '../src/challenge.js';
 import {
   CertboundError,
   InsufficientScopeError,
@@ -44,23 +43,36 @@ describe('errors', () => {
     );
   });
 
+  it('escape a description holding " and \\ in WWW-Authenticate', () => {
+    const error = new InvalidTokenError('token_malformed', { description: 'A "quoted" \\ backslash' });
+    expect(error.description).toBe('A "quoted" \\ backslash');
+    expect(error.headers['www-authenticate']).toBe(
+      String.raw`Bearer realm="api", error="invalid_token", error_description="A \"quoted\" \\ backslash"`,
+    );
+    expect(error.withChallenge({ realm: 'bank' }).headers['www-authenticate']).toBe(
+      String.raw`Bearer realm="bank", error="invalid_token", error_description="A \"quoted\" \\ backslash"`,
+    );
+    expect(error.toJSON()).toEqual({
+      error: 'invalid_token',
+      error_description: 'A "quoted" \\ backslash',
+      code: 'token_malformed',
+    });
+  });
+
+  it('escape a description holding " and \\ in a 403 challenge too', () => {
+    const error = new CertboundError(403, 'insufficient_scope', 'insufficient_scope', {
+      description: 'needs "admin\\root"',
+      scopes: ['admin'],
+    });
+    expect(error.headers['www-authenticate']).toBe(
+      String.raw`Bearer realm="api", error="insufficient_scope", error_description="needs \"admin\\root\"", scope="admin"`,
+    );
+  });
+
   it('answer 503 with Retry-After and no challenge when the authorization server is unavailable', () => {
     const error = new ServiceUnavailableError().withChallenge({ realm: 'bank' });
     expect(error).toMatchObject({ status: 503, error: undefined, code: 'authorization_server_unavailable' });
     expect(error.headers).toEqual({ 'retry-after': '5' });
-  });
-});
-
-describe('bearerChallenge', () => {
-  it('always carries an auth-param and escapes quoted strings', () => {
-    expect(bearerChallenge({})).toBe('Bearer realm="api"');
-    expect(bearerChallenge({ realm: 'a"b\\c' })).toBe('Bearer realm="a\\"b\\\\c"');
-    expect(
-      bearerChallenge({ resourceMetadata: 'https://api.example.com/.well-known/oauth-protected-resource' }),
-    ).toBe('Bearer resource_metadata="https://api.example.com/.well-known/oauth-protected-resource"');
-    expect(bearerChallenge({ realm: 'r', resourceMetadata: 'https://m' }, 'invalid_token', 'd')).toBe(
-      'Bearer realm="r", resource_metadata="https://m", error="invalid_token", error_description="d"',
-    );
   });
 });
 

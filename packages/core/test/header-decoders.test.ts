@@ -1,5 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { decodeCertificateHeader, x5tS256 } from '@certbound/core';
 import { createTestPki, type TestCertificate } from '@certbound/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -15,6 +16,7 @@ import {
   CertificateHeaderError,
 } from '../src/client-certificate/header-error.js';
 import { InvalidTokenError } from '../src/errors.js';
+import { thrownBy } from './support/outcomes.js';
 
 // RFC 8705 Appendix A: a certificate with a known x5t#S256 (derived here without the code under test).
 const APPENDIX_A_PEM = readFileSync(new URL('./fixtures/rfc8705-appendix-a.pem', import.meta.url), 'utf8');
@@ -839,5 +841,30 @@ describe('malformed and hostile header values', () => {
   it('exercises every documented reason', () => {
     const seen = new Set(['not-a-string', ...REFUSALS.map((refused) => refused.reason)]);
     expect([...seen].sort()).toEqual([...CERTIFICATE_HEADER_REASONS].sort());
+  });
+});
+
+describe('decodeCertificateHeader', () => {
+  it('decodes what proxies send to the same certificate', () => {
+    expect(x5tS256(decodeCertificateHeader(`:${APPENDIX_A_DER.toString('base64')}:`, 'rfc9440'))).toBe(
+      APPENDIX_A_THUMBPRINT,
+    );
+    expect(x5tS256(decodeCertificateHeader(encodeURIComponent(APPENDIX_A_PEM), 'url-pem'))).toBe(
+      APPENDIX_A_THUMBPRINT,
+    );
+    expect(x5tS256(decodeCertificateHeader(APPENDIX_A_DER.toString('base64'), 'base64-der'))).toBe(
+      APPENDIX_A_THUMBPRINT,
+    );
+  });
+
+  it('throws a CertificateHeaderError with a reason for a malformed value', () => {
+    const error = thrownBy(() => decodeCertificateHeader('not-a-certificate', 'rfc9440'));
+    expect(error).toBeInstanceOf(CertificateHeaderError);
+    expect(error).toMatchObject({
+      status: 401,
+      error: 'invalid_token',
+      code: 'certificate_missing',
+      reason: 'not-rfc9440-byte-sequence',
+    });
   });
 });

@@ -101,8 +101,9 @@ describe('the header certificate source', () => {
     const ignored = ignoredDuring(() => {
       expect(source(request([['Client-Cert', clientA.der.toString('base64')]]))).toBeUndefined();
     });
-    expect(ignored).toHaveLength(1);
-    expect(ignored[0]?.reason).toMatch(/\S/);
+    expect(ignored).toEqual([
+      { reason: 'not-rfc9440-byte-sequence', header: 'client-cert', peer: '10.0.0.5' },
+    ]);
     expect(JSON.stringify(ignored)).not.toContain(clientA.der.toString('base64').slice(0, 40));
   });
 });
@@ -152,42 +153,5 @@ describe('a verifier reading certificates from a proxy header', () => {
     } finally {
       await verifier.close();
     }
-  });
-
-  it.each([
-    [{ from: 'header', format: 'rfc9440' }, '"certificate.trustedProxies" must be a non-empty array'],
-    [
-      { from: 'header', format: 'rfc9440', trustedProxies: [] },
-      '"certificate.trustedProxies" must be a non-empty array',
-    ],
-    [
-      { from: 'header', format: 'rfc9440', trustedProxies: ['proxy.internal'] },
-      '"certificate.trustedProxies" must list IP addresses',
-    ],
-    [{ from: 'header', trustedProxies: ['10.0.0.1'] }, '"certificate.format" must be one of "rfc9440"'],
-    [
-      { from: 'header', format: 'nginx', trustedProxies: ['10.0.0.1'] },
-      '"certificate.format" must be one of',
-    ],
-    [
-      { from: 'header', format: 'xfcc', header: 'bad header', trustedProxies: ['10.0.0.1'] },
-      '"certificate.header" must be a header field name',
-    ],
-    [
-      { from: 'header', format: 'rfc9440', trustedProxies: ['10.0.0.1'], trustedAppendingHops: 1 },
-      '"certificate.trustedAppendingHops" must be used only with format "xfcc"',
-    ],
-    [
-      { from: 'header', format: 'xfcc', trustedProxies: ['10.0.0.1'], trustedAppendingHops: -1 },
-      '"certificate.trustedAppendingHops" must be an integer from 0 to 16',
-    ],
-    [{ from: 'tls', trustedProxies: ['10.0.0.1'] }, '"certificate" must be just { from: \'tls\' }'],
-    [{ from: 'socket' }, '"certificate.from" must be "tls" or "header"'],
-    [
-      { from: 'header', format: 'rfc9440', trustedProxies: ['10.0.0.1'], fallback: 'tls' },
-      'unknown option "certificate.fallback"',
-    ],
-  ])('refuses certificate %j at start-up', (certificate, message) => {
-    expect(() => createVerifier({ ...verifierOptions(), certificate } as never)).toThrow(message);
   });
 });

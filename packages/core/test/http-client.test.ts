@@ -1,9 +1,17 @@
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { createTestPki, type TestPki } from '@certbound/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpClient, jsonObjectOf, MAX_RESPONSE_BYTES } from '../src/authorization-server/http-client.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  FAILURE_HOLD_DOWN_MS,
+  HttpClient,
+  jsonObjectOf,
+  MAX_RESPONSE_BYTES,
+} from '../src/authorization-server/http-client.js';
 import { ServiceUnavailableError } from '../src/errors.js';
+import { failure } from './support/outcomes.js';
 
 let pki: TestPki;
 let url: string;
@@ -15,9 +23,9 @@ beforeAll(async () => {
   const server = createServer(
     { cert: pki.server.cert, key: pki.server.key, requestCert: true, rejectUnauthorized: false },
     (req, res) => {
-      clientCertificates.push(
-        (req.socket as import('node:tls').TLSSocket).getPeerX509Certificate()?.fingerprint256,
-      );
+      // What the server saw: the x5t#S256 of the certificate the client presented, if any.
+      const peer = (req.socket as TLSSocket).getPeerX509Certificate();
+      clientCertificates.push(peer && createHash('sha256').update(peer.raw).digest('base64url'));
       switch (req.url) {
         case '/ok':
           res.writeHead(200, { 'content-type': 'application/json' }).end('{"a":1}');
@@ -27,6 +35,9 @@ beforeAll(async () => {
           return;
         case '/huge':
           res.writeHead(200).end(`{"a":"${'x'.repeat(MAX_RESPONSE_BYTES)}"}`);
+          return;
+        case '/error':
+          res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"server_error"}');
           return;
         case '/redirect':
           res.writeHead(302, { location: '/ok' }).end();
@@ -47,13 +58,30 @@ beforeAll(async () => {
 
 afterAll(() => close());
 
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 describe('HttpClient', () => {
   it('gets a JSON object through the configured CA, presenting the configured certificate', async () => {
     const client = await pki.issueClient({ subject: 'CN=resource-server' });
     const http = new HttpClient({ ca: pki.ca.cert, cert: client.cert, key: client.key });
+    const seen = clientCertificates.length;
     try {
       expect(jsonObjectOf(await http.send(`${url}/ok`, { timeoutMs: 2000 }), 'test')).toEqual({ a: 1 });
-      expect(clientCertificates.at(-1)).toBeDefined();
+      expect(jsonObjectOf(await http.send(`${url}/ok`, { timeoutMs: 2000 }), 'test')).toEqual({ a: 1 });
+      expect(clientCertificates.slice(seen)).toEqual([client.thumbprint, client.thumbprint]);
+    } finally {
+      await http.close();
+    }
+  });
+
+  it('presents no client certificate when none is configured', async () => {
+    const http = new HttpClient({ ca: pki.ca.cert });
+    const seen = clientCertificates.length;
+    try {
+      expect(jsonObjectOf(await http.send(`${url}/ok`, { timeoutMs: 2000 }), 'test')).toEqual({ a: 1 });
+      expect(clientCertificates.slice(seen)).toEqual([undefined]);
     } finally {
       await http.close();
     }
@@ -70,6 +98,35 @@ describe('HttpClient', () => {
       await expect(
         http.send(`${url}${path}`, { timeoutMs: 2000 }).then((r) => jsonObjectOf(r, 'test')),
       ).rejects.toThrow(ServiceUnavailableError);
+    } finally {
+      await http.close();
+    }
+  });
+
+  it('fails fast for a second after a 5xx from a URL, then calls it again', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const http = new HttpClient({ ca: pki.ca.cert });
+    const seen = clientCertificates.length;
+    try {
+      expect((await http.send(`${url}/error`, { timeoutMs: 2000 })).status).toBe(500);
+      const heldDown = await failure(http.send(`${url}/error`, { timeoutMs: 2000 }));
+      expect(heldDown).toMatchObject({ status: 503, retryAfterSeconds: 1, headers: { 'retry-after': '1' } });
+      expect((heldDown.cause as Error).message).toBe(`${url}/error failed moments ago`);
+      expect((await http.send(`${url}/ok`, { timeoutMs: 2000 })).status).toBe(200);
+      expect(clientCertificates.length - seen).toBe(2);
+      vi.setSystemTime(Date.now() + FAILURE_HOLD_DOWN_MS);
+      expect((await http.send(`${url}/error`, { timeoutMs: 2000 })).status).toBe(500);
+      expect(clientCertificates.length - seen).toBe(3);
+    } finally {
+      await http.close();
+    }
+  });
+
+  it('does not hold a URL down after a 4xx', async () => {
+    const http = new HttpClient({ ca: pki.ca.cert });
+    try {
+      expect((await http.send(`${url}/missing`, { timeoutMs: 2000 })).status).toBe(404);
+      expect((await http.send(`${url}/missing`, { timeoutMs: 2000 })).status).toBe(404);
     } finally {
       await http.close();
     }

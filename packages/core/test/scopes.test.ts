@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuthInfo } from '../src/auth-info.js';
 import { InsufficientScopeError, InvalidTokenError } from '../src/errors.js';
 import { assertScopeNames, hasScopes, requireScopes } from '../src/scopes.js';
+import { rejectionOf } from './support/outcomes.js';
 
 const auth = { scopes: ['read', 'write'] } as AuthInfo;
 
@@ -18,12 +19,23 @@ describe('scopes', () => {
   it('requireScopes throws 403 listing every required scope, or 401 without authentication', () => {
     expect(() => requireScopes(auth, 'read')).not.toThrow();
     expect(() => requireScopes(auth, 'admin', 'read')).toThrow(InsufficientScopeError);
-    try {
-      requireScopes(auth, 'admin', 'read');
-    } catch (error) {
-      expect((error as InsufficientScopeError).headers['www-authenticate']).toContain('scope="admin read"');
-    }
+    const forbidden = rejectionOf(() => requireScopes(auth, 'admin', 'read'));
+    expect(forbidden).toBeInstanceOf(InsufficientScopeError);
+    expect(forbidden).toMatchObject({
+      status: 403,
+      error: 'insufficient_scope',
+      code: 'insufficient_scope',
+      scopes: ['admin', 'read'],
+    });
+    expect(forbidden.headers).toEqual({
+      'www-authenticate':
+        'Bearer realm="api", error="insufficient_scope", error_description="The access token lacks the required scope", scope="admin read"',
+    });
     expect(() => requireScopes(undefined, 'read')).toThrow(InvalidTokenError);
+    const unauthenticated = rejectionOf(() => requireScopes(undefined, 'read'));
+    expect(unauthenticated).toBeInstanceOf(InvalidTokenError);
+    expect(unauthenticated).toMatchObject({ status: 401, error: undefined, code: 'credentials_missing' });
+    expect(unauthenticated.headers).toEqual({ 'www-authenticate': 'Bearer realm="api"' });
   });
 
   it('carries the realm of the verifier that authenticated the request', async () => {
@@ -60,5 +72,11 @@ describe('scopes', () => {
     expect(() => assertScopeNames(['a b'])).toThrow(TypeError);
     expect(() => assertScopeNames(['a"b'])).toThrow(TypeError);
     expect(() => assertScopeNames([42])).toThrow(TypeError);
+    expect(() => assertScopeNames([])).toThrow(
+      new TypeError('requireScopes: at least one scope is required'),
+    );
+    expect(() => assertScopeNames(['a\\b'], 'scopes')).toThrow(
+      new TypeError('scopes: "a\\\\b" is not a valid scope (RFC 6749 §3.3)'),
+    );
   });
 });

@@ -1,56 +1,19 @@
-import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { certificateBytes, pemToDer, x5tS256 } from '../src/certificate-input.js';
-import { X5T_S256_PATTERN } from '../src/thumbprint.js';
+import { thumbprintOfDer, thumbprintsEqual, X5T_S256_PATTERN } from '../src/thumbprint.js';
+import {
+  APPENDIX_A_DER,
+  APPENDIX_A_THUMBPRINT as EXPECTED,
+  OTHER_THUMBPRINT,
+} from './support/certificates.js';
+import { differingPositions, firstLetterIndex, NEAR_MISSES } from './support/near-misses.js';
 
-const pem = readFileSync(new URL('./fixtures/rfc8705-appendix-a.pem', import.meta.url), 'utf8');
-/** RFC 8705 Appendix A: the expected `x5t#S256` of the (expired) example certificate. */
-const EXPECTED = 'A4DtL2JmUMhAsvJj5tKyn64SqzmuXbMrJa0n761y5v0';
-const der = pemToDer(pem)!;
-
-describe('x5tS256', () => {
-  it('gives the RFC 8705 Appendix A value for the PEM certificate', () => {
-    expect(x5tS256(pem)).toBe(EXPECTED);
-  });
-
-  it('gives the same value for DER bytes, a Uint8Array view and an X509Certificate', () => {
-    expect(x5tS256(der)).toBe(EXPECTED);
-    expect(x5tS256(new Uint8Array(der))).toBe(EXPECTED);
-    expect(x5tS256(new X509Certificate(der))).toBe(EXPECTED);
-  });
-
-  it('binds an expired certificate: validity is not its concern (RFC 8705 §6.2)', () => {
-    expect(new Date(new X509Certificate(der).validTo).getTime()).toBeLessThan(Date.now());
-    expect(x5tS256(der)).toBe(EXPECTED);
-  });
-
-  it('is 43 canonical base64url characters without padding', () => {
-    expect(EXPECTED).toMatch(X5T_S256_PATTERN);
-    expect(x5tS256(pem)).not.toContain('=');
-  });
-
-  it('accepts PEM with CRLF line breaks or with line breaks folded into spaces (Apache)', () => {
-    expect(x5tS256(pem.replace(/\n/g, '\r\n'))).toBe(EXPECTED);
-    const body = pem.split('\n').slice(1, -2).join(' ');
-    expect(x5tS256(`-----BEGIN CERTIFICATE----- ${body} -----END CERTIFICATE-----`)).toBe(EXPECTED);
-  });
-
-  it.each([
-    ['TAB-folded PEM (nginx $ssl_client_cert)', pem.replace(/\n(?=[A-Za-z0-9+/])/g, '\n\t')],
-    ['two PEM blocks', pem + pem],
-    ['a private key block', pem.replace(/CERTIFICATE/g, 'PRIVATE KEY')],
-    ['PEM with a character outside base64', pem.replace('MIIBBjCB', 'MIIB*jCB')],
-    ['empty string', ''],
-  ])('rejects %s', (_name, input) => {
-    expect(() => x5tS256(input)).toThrow(TypeError);
-  });
-
-  it('rejects DER with trailing bytes, truncated DER and random bytes', () => {
-    expect(() => x5tS256(Buffer.concat([der, Buffer.from([0])]))).toThrow(TypeError);
-    expect(() => x5tS256(der.subarray(0, der.length - 1))).toThrow(TypeError);
-    expect(() => x5tS256(Buffer.from('not a certificate'))).toThrow(TypeError);
-    expect(certificateBytes(Buffer.alloc(0))).toBeUndefined();
+describe('thumbprintOfDer', () => {
+  it('gives the RFC 8705 Appendix A value: base64url of the SHA-256 of the DER, without padding', () => {
+    expect(thumbprintOfDer(APPENDIX_A_DER)).toBe(EXPECTED);
+    expect(thumbprintOfDer(APPENDIX_A_DER)).toBe(
+      createHash('sha256').update(APPENDIX_A_DER).digest('base64url'),
+    );
   });
 });
 
@@ -64,5 +27,52 @@ describe('X5T_S256_PATTERN (canonical confirmation values)', () => {
     ['with whitespace', ` ${EXPECTED}`],
   ])('refuses %s', (_name, value) => {
     expect(X5T_S256_PATTERN.test(value)).toBe(false);
+  });
+
+  it('accepts real thumbprints', () => {
+    expect(X5T_S256_PATTERN.test(EXPECTED)).toBe(true);
+    expect(X5T_S256_PATTERN.test(OTHER_THUMBPRINT)).toBe(true);
+  });
+});
+
+describe('thumbprintsEqual', () => {
+  const real = Buffer.from(EXPECTED, 'latin1');
+
+  it('is true for the same thumbprint', () => {
+    expect(thumbprintsEqual(Buffer.from(EXPECTED, 'latin1'), real)).toBe(true);
+  });
+
+  it('is false for another thumbprint', () => {
+    expect(thumbprintsEqual(Buffer.from(OTHER_THUMBPRINT, 'latin1'), real)).toBe(false);
+  });
+
+  it('is false, without throwing, for values of another length (a prefix, a longer value, nothing)', () => {
+    expect(thumbprintsEqual(Buffer.from(EXPECTED.slice(0, 16), 'latin1'), real)).toBe(false);
+    expect(thumbprintsEqual(Buffer.from(`${EXPECTED}A`, 'latin1'), real)).toBe(false);
+    expect(thumbprintsEqual(Buffer.alloc(0), real)).toBe(false);
+  });
+
+  it.each(NEAR_MISSES)('is false for a confirmation that $name', (nearMiss) => {
+    const confirmation = nearMiss.from(EXPECTED);
+    expect(confirmation).toMatch(X5T_S256_PATTERN);
+    expect(thumbprintsEqual(Buffer.from(confirmation, 'latin1'), real)).toBe(false);
+  });
+});
+
+describe('the near-miss confirmations the binding tests use', () => {
+  it.each(NEAR_MISSES)('a confirmation that $name is canonical and differs exactly there', (nearMiss) => {
+    for (const thumbprint of [EXPECTED, OTHER_THUMBPRINT]) {
+      const confirmation = nearMiss.from(thumbprint);
+      expect(confirmation).toMatch(X5T_S256_PATTERN);
+      expect(differingPositions(confirmation, thumbprint)).toEqual(nearMiss.positions(thumbprint));
+    }
+  });
+
+  it('flips the case of the first letter of the thumbprint', () => {
+    expect(firstLetterIndex(EXPECTED)).toBe(0);
+    expect(firstLetterIndex('0123ab')).toBe(4);
+    const flipped = NEAR_MISSES[2]!.from(EXPECTED);
+    expect(flipped).toBe(`a${EXPECTED.slice(1)}`);
+    expect(flipped.toLowerCase()).toBe(EXPECTED.toLowerCase());
   });
 });

@@ -1,20 +1,26 @@
 import { X509Certificate } from 'node:crypto';
 import {
+  type CertboundError,
   type CertboundOptions,
   createVerifier,
   ServiceUnavailableError,
   type Verifier,
 } from '@certbound/core';
-import { isVerifier, resolveVerifier } from '@certbound/core/adapter';
 import {
   createTestIssuer,
   createTestPki,
+  httpsRequest,
   type OutageMode,
+  serveHttps,
   type TestCertificate,
   type TestIssuer,
+  type TestServer,
 } from '@certbound/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { eventually, failure } from './support/eventually.js';
+import { X5T_S256_PATTERN } from '../src/thumbprint.js';
+import { afterHoldDown } from './support/hold-down.js';
+import { CNF_MISMATCH, NEAR_MISSES } from './support/near-misses.js';
+import { failure } from './support/outcomes.js';
 
 let issuer: TestIssuer;
 let clientA: TestCertificate;
@@ -145,6 +151,87 @@ describe('verifier.verify', () => {
   });
 });
 
+describe('a token bound to a certificate close to the presented one', () => {
+  /** A token bound to `confirmation` instead of the presented certificate. */
+  const boundTo = (confirmation: string) =>
+    issuer.mintAccessToken({ claims: { cnf: { 'x5t#S256': confirmation } } });
+
+  it.each(NEAR_MISSES)('refuses a token whose confirmation $name', async (nearMiss) => {
+    const verifier = verifierFor({ jwks: issuer.jwks, tls: undefined });
+    const confirmation = nearMiss.from(clientA.thumbprint);
+    expect(confirmation).toMatch(X5T_S256_PATTERN);
+    expect(confirmation).not.toBe(clientA.thumbprint);
+    const token = await boundTo(confirmation);
+    for (const certificate of [clientA.der, clientA.cert, new X509Certificate(clientA.der)]) {
+      const error = await failure(verifier.verify({ authorization: `Bearer ${token}`, certificate }));
+      expect(error).toMatchObject(CNF_MISMATCH);
+    }
+  });
+
+  it.each(NEAR_MISSES)(
+    'refuses a token whose confirmation $name, also under binding if-present',
+    async (nearMiss) => {
+      const verifier = verifierFor({ jwks: issuer.jwks, tls: undefined, binding: 'if-present' });
+      const token = await boundTo(nearMiss.from(clientA.thumbprint));
+      const error = await failure(
+        verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
+      );
+      expect(error).toMatchObject(CNF_MISMATCH);
+    },
+  );
+
+  describe('over a real mTLS connection', () => {
+    let api: TestServer;
+
+    beforeAll(async () => {
+      const verifier = verifierFor({ jwks: issuer.jwks, tls: undefined });
+      api = await serveHttps(
+        (req, res) => {
+          verifier.authenticate(req).then(
+            (auth) =>
+              res
+                .writeHead(200, { 'content-type': 'application/json' })
+                .end(JSON.stringify({ bound: auth.bound, thumbprint: auth.thumbprint })),
+            (error: CertboundError) =>
+              res
+                .writeHead(error.status, { 'content-type': 'application/json', ...error.headers })
+                .end(JSON.stringify(error.toJSON())),
+          );
+        },
+        { pki: issuer.pki },
+      );
+    });
+
+    afterAll(() => api.close());
+
+    const call = (token: string) =>
+      httpsRequest(`${api.url}/`, {
+        ca: issuer.pki.ca.cert,
+        certificate: clientA,
+        headers: { authorization: `Bearer ${token}` },
+      });
+
+    it('accepts the token bound to the exact thumbprint of the certificate presented', async () => {
+      const response = await call(await boundTo(clientA.thumbprint));
+      expect({ status: response.status, json: response.json }).toEqual({
+        status: 200,
+        json: { bound: true, thumbprint: clientA.thumbprint },
+      });
+    });
+
+    it.each(NEAR_MISSES)('answers 401 cnf_mismatch to a token whose confirmation $name', async (nearMiss) => {
+      const response = await call(await boundTo(nearMiss.from(clientA.thumbprint)));
+      expect(response.status).toBe(401);
+      expect(response.headers['www-authenticate']).toBe(CNF_MISMATCH.headers['www-authenticate']);
+      expect(response.json).toEqual({
+        error: 'invalid_token',
+        error_description: CNF_MISMATCH.description,
+        code: 'cnf_mismatch',
+      });
+    });
+  });
+});
+
 describe('when the authorization server misbehaves', () => {
   it.each(['down', 'error', 'slow', 'garbage'] as OutageMode[])(
     'answers 503 with Retry-After while discovery is %s, then recovers by itself',
@@ -163,7 +250,7 @@ describe('when the authorization server misbehaves', () => {
       });
       expect(error.headers).toEqual({ 'retry-after': '5' });
       issuer.outage('none');
-      const auth = await eventually(() =>
+      const auth = await afterHoldDown(() =>
         verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
       );
       expect(auth.bound).toBe(true);
@@ -181,7 +268,7 @@ describe('when the authorization server misbehaves', () => {
       );
       expect(error).toMatchObject({ status: 503, code: 'authorization_server_unavailable' });
       issuer.outage('none');
-      const auth = await eventually(() =>
+      const auth = await afterHoldDown(() =>
         verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
       );
       expect(auth.bound).toBe(true);
@@ -269,13 +356,6 @@ describe('createVerifier', () => {
     ).resolves.toMatchObject({
       bound: true,
     });
-  });
-
-  it('is recognised by isVerifier and passed through by resolveVerifier', () => {
-    const verifier = verifierFor();
-    expect(isVerifier(verifier)).toBe(true);
-    expect(isVerifier({})).toBe(false);
-    expect(resolveVerifier(verifier)).toBe(verifier);
   });
 
   it('closes without error, twice', async () => {

@@ -1,11 +1,10 @@
 import { createTestIssuer, type TestIssuer } from '@certbound/testing';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CertboundError } from '../src/errors.js';
-import { type JwtRules, jwtRules, normalizeTyp } from '../src/jwt/jwt-rules.js';
+import { type JwtRules, jwtRules } from '../src/jwt/jwt-rules.js';
 import { localKeys, secretKey } from '../src/jwt/signing-keys.js';
 import { validateJwt } from '../src/jwt/validate-jwt.js';
-import { readScopes } from '../src/token/claims.js';
+import { asyncOutcomeOf } from './support/outcomes.js';
 
 let issuer: TestIssuer;
 let rules: JwtRules;
@@ -29,29 +28,7 @@ function rulesWith(overrides: Partial<Parameters<typeof jwtRules>[0]>): JwtRules
 
 afterAll(() => issuer.close());
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(CertboundError);
-    return (error as CertboundError).code;
-  }
-  return 'accepted';
-}
-
-describe('normalizeTyp and readScopes', () => {
-  it('compares typ as a media type', () => {
-    expect(normalizeTyp('application/AT+JWT')).toBe('at+jwt');
-    expect(normalizeTyp('at+jwt')).toBe('at+jwt');
-    expect(normalizeTyp('JWT')).toBe('jwt');
-  });
-
-  it('splits a space-delimited scope and refuses other shapes', async () => {
-    expect(readScopes({ scope: 'a  b c' })).toEqual(['a', 'b', 'c']);
-    expect(readScopes({})).toEqual([]);
-    expect(() => readScopes({ scope: ['a'] })).toThrow(CertboundError);
-  });
-});
+const codeOf = asyncOutcomeOf;
 
 describe('validateJwt', () => {
   it('returns the claims, subject, client, scopes, times and confirmation of a good token', async () => {

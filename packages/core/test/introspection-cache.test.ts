@@ -1,65 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { CacheEntry, CacheStore } from '../src/cache-store.js';
-import { type CertboundError, InvalidTokenError, ServiceUnavailableError } from '../src/errors.js';
+import { InvalidTokenError, ServiceUnavailableError } from '../src/errors.js';
 import { IntrospectionCache, issuerNamespace } from '../src/introspection/introspection-cache.js';
 import { validateIntrospection } from '../src/introspection/introspection-response.js';
 import type { NormalizedIntrospectionCache } from '../src/options/introspection-options.js';
 
 const ISSUER = 'https://as.example.com';
 const rules = { issuer: ISSUER, audience: ['https://api.example.com'] };
-const THUMBPRINT = 'A4DtL2JmUMhAsvJj5tKyn64SqzmuXbMrJa0n761y5v0';
 const now = () => Math.floor(Date.now() / 1000);
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-    return 'accepted';
-  } catch (error) {
-    return (error as CertboundError).code;
-  }
-}
-
-describe('validateIntrospection', () => {
-  const active = {
-    active: true,
-    iss: ISSUER,
-    aud: 'https://api.example.com',
-    token_type: 'Bearer',
-    exp: 2e9,
-  };
-
-  it('reads an active, bound response', () => {
-    const validated = validateIntrospection(
-      { ...active, sub: 'u', client_id: 'c', scope: 'a b', cnf: { 'x5t#S256': THUMBPRINT } },
-      rules,
-    );
-    expect(validated).toMatchObject({ format: 'opaque', subject: 'u', clientId: 'c', scopes: ['a', 'b'] });
-    expect(validated.confirmation?.toString()).toBe(THUMBPRINT);
-  });
-
-  it.each([
-    ['active false', { active: false }, 'token_inactive'],
-    ['active "true" (a string)', { ...active, active: 'true' }, 'token_inactive'],
-    ['active 1', { ...active, active: 1 }, 'token_inactive'],
-    ['no active member', { iss: ISSUER }, 'token_inactive'],
-    ['another issuer', { ...active, iss: 'https://evil.example.com' }, 'token_issuer_mismatch'],
-    ['another audience', { ...active, aud: ['https://other.example.com'] }, 'token_audience_mismatch'],
-    ['an audience of the wrong type', { ...active, aud: 42 }, 'token_malformed'],
-    ['token_type DPoP', { ...active, token_type: 'DPoP' }, 'cnf_unsupported'],
-    ['token_type mac', { ...active, token_type: 'mac' }, 'token_type_invalid'],
-    ['cnf with jkt', { ...active, cnf: { jkt: 'x' } }, 'cnf_unsupported'],
-    ['a padded x5t#S256', { ...active, cnf: { 'x5t#S256': `${THUMBPRINT}=` } }, 'cnf_malformed'],
-    ['exp as a string', { ...active, exp: '2000000000' }, 'token_malformed'],
-    ['sub as a number', { ...active, sub: 7 }, 'token_malformed'],
-  ])('refuses %s', (_name, response, code) => {
-    expect(codeOf(() => validateIntrospection(response, rules))).toBe(code);
-  });
-
-  it('accepts responses without the optional members, and token_type in any case', () => {
-    expect(codeOf(() => validateIntrospection({ active: true }, rules))).toBe('accepted');
-    expect(codeOf(() => validateIntrospection({ ...active, token_type: 'bearer' }, rules))).toBe('accepted');
-  });
-});
 
 function cacheOptions(overrides: Partial<NormalizedIntrospectionCache> = {}): NormalizedIntrospectionCache {
   return { max: 100, maxTtlSeconds: 60, negativeTtlSeconds: 10, store: undefined, ...overrides };
@@ -102,7 +50,10 @@ describe('IntrospectionCache', () => {
     });
     const all = Promise.all(Array.from({ length: 200 }, () => cache.get('t')));
     release();
-    expect((await all).length).toBe(200);
+    const results = await all;
+    expect(results.length).toBe(200);
+    expect(new Set(results).size).toBe(1);
+    expect(results[0]).toMatchObject({ format: 'opaque', confirmation: undefined });
     expect(introspect).toHaveBeenCalledTimes(1);
     await cache.get('t');
     expect(introspect).toHaveBeenCalledTimes(1);
