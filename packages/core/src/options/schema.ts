@@ -52,7 +52,11 @@ export function unknownOption(prefix: string, name: string, known: readonly stri
   throw new TypeError(`Invalid certbound option: unknown option "${dotted(prefix, name)}"${hint}`);
 }
 
-/** The known name a typo most likely meant: a prefix of it, or within a small edit distance. */
+/**
+ * The known name a typo most likely meant: the same name in another case, else the closest
+ * within a small edit distance, else a known name it is the start of (`clockTolerance` →
+ * `clockToleranceSeconds`), else one that is the start of it.
+ */
 function closest(name: string, known: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
   if (lower.length === 0 || lower.length > 64) return undefined;
@@ -60,14 +64,18 @@ function closest(name: string, known: readonly string[]): string | undefined {
   let bestDistance = Math.max(2, Math.floor(lower.length / 3)) + 1;
   for (const candidate of known) {
     const other = candidate.toLowerCase();
-    if (lower.length >= 4 && (other.startsWith(lower) || lower.startsWith(other))) return candidate;
+    if (other === lower) return candidate;
     const distance = editDistance(lower, other);
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
-  return best;
+  if (best !== undefined || lower.length < 4) return best;
+  return (
+    known.find((candidate) => candidate.toLowerCase().startsWith(lower)) ??
+    known.find((candidate) => lower.startsWith(candidate.toLowerCase()))
+  );
 }
 
 /** Levenshtein distance (names are short: a two-row table). */
