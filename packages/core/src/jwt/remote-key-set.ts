@@ -105,6 +105,7 @@ export class RemoteKeySet implements KeyResolver {
         });
       status = response.status;
       if (status !== 200) {
+        this.#server.endpointFailed();
         throw new ServiceUnavailableError({ cause: new Error(`HTTP ${status} from the JWK Set`) });
       }
       const jwks = parseJsonObject(response.body);
