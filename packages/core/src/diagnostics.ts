@@ -5,7 +5,12 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import { VerifiedAuth } from './auth-info.js';
-import { type CertboundErrorCode, isCertboundError } from './errors.js';
+import {
+  type CertboundErrorCode,
+  isCertboundError,
+  ServiceUnavailableError,
+  type UnavailableReason,
+} from './errors.js';
 
 /** Published when a certificate header is ignored: {@link CertificateHeaderIgnored}. */
 export const CERTIFICATE_HEADER_CHANNEL = 'certbound:certificate-header-ignored';
@@ -55,6 +60,10 @@ export interface DecisionEvent {
   clientId: string | undefined;
   /** Time spent in certbound, milliseconds. */
   durationMs: number;
+  /** On 503: why the authorization server gave no usable answer (fixed vocabulary). */
+  reason?: UnavailableReason;
+  /** On 503: the origin of the URL that failed. */
+  origin?: string;
 }
 
 export interface DpopProofEvent {
@@ -161,5 +170,40 @@ export function publishDecision(
     bound: auth?.bound,
     clientId: auth?.clientId,
     durationMs: elapsedSince(start),
+    ...(result instanceof ServiceUnavailableError ? { reason: result.reason, origin: result.origin } : {}),
   } satisfies DecisionEvent);
 }
+
+const warnedReasons = new Set<UnavailableReason>();
+
+/**
+ * The first 503 of each kind, said once per process as a warning (`process.emitWarning`), so an
+ * app that subscribes to no channel still learns why: the reason and the origin, never a token or
+ * a response body. The client's response does not change.
+ */
+export function warnUnavailable(error: unknown): void {
+  if (!(error instanceof ServiceUnavailableError) || warnedReasons.has(error.reason)) return;
+  warnedReasons.add(error.reason);
+  const where = error.origin === undefined ? '' : ` at ${error.origin}`;
+  process.emitWarning(
+    `the authorization server${where} gave no usable answer (${error.reason}): requests needing it get 503`,
+    {
+      type: 'CertboundWarning',
+      code: 'CERTBOUND_AUTHORIZATION_SERVER_UNAVAILABLE',
+      detail: HINTS[error.reason],
+    },
+  );
+}
+
+const HINTS: Partial<Record<UnavailableReason, string>> = {
+  tls_untrusted: 'Its TLS certificate is not trusted: give its CA as PEM text in the "tls.ca" option.',
+  connection_refused:
+    'Nothing listens at that address: check the issuer URL (and jwksUri / introspection.endpoint).',
+  timeout: 'No answer within "timeoutMs".',
+  http_status:
+    "It answered with an error status (for introspection: are the resource server's credentials right?).",
+  redirect: 'It answered with a redirect, which certbound never follows: configure the final URL.',
+  issuer_mismatch: 'Its metadata names another issuer: "issuer" must equal the metadata\'s "issuer" exactly.',
+  metadata_incomplete:
+    'Its metadata lacks jwks_uri or introspection_endpoint: configure "jwksUri" or "introspection.endpoint".',
+};

@@ -42,6 +42,30 @@ export type CertboundErrorCode =
 
 const ERROR_BRAND = Symbol.for('certbound.error');
 
+/**
+ * Why the authorization server gave no usable answer (a 503): a fixed vocabulary for operators,
+ * on `certbound:decision` and in a process warning, never a response body.
+ */
+export type UnavailableReason =
+  | 'tls_untrusted'
+  | 'tls_error'
+  | 'connection_refused'
+  | 'connection_reset'
+  | 'dns'
+  | 'timeout'
+  | 'http_status'
+  | 'redirect'
+  | 'bad_content_type'
+  | 'too_large'
+  | 'bad_json'
+  | 'issuer_mismatch'
+  | 'metadata_incomplete'
+  | 'client_key'
+  | 'overloaded'
+  | 'replay_cache_full'
+  | 'replay_store'
+  | 'network';
+
 /** Seconds a client should wait before retrying after a 503. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
@@ -106,6 +130,10 @@ export interface CertboundErrorOptions {
   retryAfterSeconds?: number;
   /** A fresh nonce for the client's next proof (`DPoP-Nonce`, RFC 9449 §9). */
   dpopNonce?: string;
+  /** 503: why (for operators). */
+  reason?: UnavailableReason;
+  /** 503: the origin of the URL that failed (`https://as.example.com`). */
+  origin?: string;
 }
 
 /**
@@ -265,9 +293,28 @@ export class InsufficientScopeError extends CertboundError {
  */
 export class ServiceUnavailableError extends CertboundError {
   override name = 'ServiceUnavailableError';
+  /** Why, in a fixed vocabulary (never sent to clients). */
+  readonly reason: UnavailableReason;
+  /** The origin of the URL that failed, when there was one (never sent to clients). */
+  readonly origin: string | undefined;
   constructor(options: Omit<CertboundErrorOptions, 'scopes'> = {}) {
     super(503, undefined, 'authorization_server_unavailable', options);
+    this.reason = options.reason ?? 'network';
+    this.origin = options.origin;
   }
+}
+
+/**
+ * A mistake in how certbound is wired into the app, found while serving a request (for example
+ * `requireScopes()` running where `certbound()` did not authenticate the request): 500, with a
+ * message for the developer that frameworks do not show to clients (`expose: false`).
+ */
+export class CertboundConfigurationError extends Error {
+  override name = 'CertboundConfigurationError';
+  readonly status = 500;
+  readonly statusCode = 500;
+  readonly expose = false;
+  readonly code = 'configuration_error';
 }
 
 /**

@@ -9,6 +9,7 @@ export { checkCertificateBinding } from './binding/certificate-binding.js';
 export { type Confirmation, readConfirmation } from './binding/confirmation.js';
 export type { CacheEntry, CacheStore } from './cache-store.js';
 export { type CertificateInput, x5tS256 } from './certificate-input.js';
+export type { AuthScheme } from './challenge.js';
 export {
   type DecodeOptions,
   decodeCertificateHeader,
@@ -21,14 +22,17 @@ export {
   type CertificateHeaderIgnored,
   type DecisionEvent,
   DIAGNOSTICS_CHANNELS,
+  type DpopProofEvent,
   type IntrospectionEvent,
   type JwksEvent,
+  type ReplayEvent,
 } from './diagnostics.js';
 export type { ReplayStore } from './dpop/replay-store.js';
 export {
   type BearerError,
   BINDING_ERROR_CODES,
   type BindingErrorCode,
+  CertboundConfigurationError,
   CertboundError,
   type CertboundErrorBody,
   type CertboundErrorCode,
@@ -37,8 +41,10 @@ export {
   InvalidTokenError,
   isCertboundError,
   ServiceUnavailableError,
+  type UnavailableReason,
 } from './errors.js';
 export type { CertificateSourceOptions } from './options/certificate-options.js';
+export type { DpopNonceOptions, DpopOptions, DpopReplayOptions } from './options/dpop-options.js';
 export type {
   ClientAuthMethod,
   IntrospectionCacheOptions,

@@ -4,7 +4,7 @@
  */
 import type { AuthInfo } from './auth-info.js';
 import { challengeOf } from './auth-info.js';
-import { InsufficientScopeError, InvalidTokenError } from './errors.js';
+import { CertboundConfigurationError, InsufficientScopeError } from './errors.js';
 
 /** RFC 6749 §3.3 `scope-token = 1*( %x21 / %x23-5B / %x5D-7E )`. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -32,10 +32,16 @@ export function hasScopes(auth: AuthInfo | undefined, ...scopes: string[]): bool
 
 /**
  * Throws {@link InsufficientScopeError} (403, `scope="…"` listing all of `scopes`) unless the token
- * grants every one of them; a request that was not authenticated gets 401 `credentials_missing`.
+ * grants every one of them. Without `auth` (certbound did not authenticate this request: the
+ * scope check runs before it, or on a route it skips) it throws a
+ * {@link CertboundConfigurationError} (500): a wiring mistake, not the client's.
  */
 export function requireScopes(auth: AuthInfo | undefined, ...scopes: string[]): void {
-  if (auth === undefined) throw new InvalidTokenError('credentials_missing');
+  if (auth === undefined) {
+    throw new CertboundConfigurationError(
+      'requireScopes() found no authenticated request: mount certbound() before it, and do not use it on routes certbound() skips',
+    );
+  }
   if (!hasScopes(auth, ...scopes)) {
     throw new InsufficientScopeError(scopes).withChallenge(challengeOf(auth));
   }

@@ -24,6 +24,7 @@ function givenVerifier<Claims extends TokenClaims>(
   source: VerifierSource<Claims>,
 ): Verifier<Claims> | undefined {
   if (isVerifier(source)) return source as Verifier<Claims>;
+  if (typeof source !== 'object' || source === null) return undefined;
   const wrapped = (source as { verifier?: unknown }).verifier;
   return isVerifier(wrapped) ? (wrapped as Verifier<Claims>) : undefined;
 }

@@ -16,7 +16,13 @@ import { certificateBytes } from './certificate-input.js';
 import type { ChallengeParams } from './challenge.js';
 import { type PresentedCertificate, presentedCertificate } from './client-certificate/presented.js';
 import { type CertificateSource, certificateSource } from './client-certificate/source.js';
-import { type DecisionEvent, decisionChannel, publishDecision, startTimer } from './diagnostics.js';
+import {
+  type DecisionEvent,
+  decisionChannel,
+  publishDecision,
+  startTimer,
+  warnUnavailable,
+} from './diagnostics.js';
 import { DpopCheck, type ProofInput } from './dpop/dpop-check.js';
 import {
   CertboundError,
@@ -186,6 +192,7 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
     } catch (error) {
       const refused =
         error instanceof CertboundError ? error.withChallenge(this.#challenge, presented?.scheme) : error;
+      warnUnavailable(refused);
       if (start !== 0) publishDecision(start, source, presented?.certificate !== undefined, refused);
       throw refused;
     }

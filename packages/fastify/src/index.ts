@@ -151,12 +151,27 @@ export interface ErrorReply {
   send(payload: unknown): ErrorReply;
 }
 
-export type { AuthInfo, CertboundOptions, Verifier } from '@certbound/core';
+export type {
+  AuthInfo,
+  CertboundErrorCode,
+  CertboundOptions,
+  DecisionEvent,
+  DpopOptions,
+  ReplayStore,
+  TokenClaims,
+  Verifier,
+} from '@certbound/core';
 export {
+  CertboundConfigurationError,
   CertboundError,
   createVerifier,
+  DIAGNOSTICS_CHANNELS,
+  HEADER_FORMATS,
+  hasScopes,
   InsufficientScopeError,
   InvalidRequestError,
   InvalidTokenError,
+  isCertboundError,
   ServiceUnavailableError,
+  x5tS256,
 } from '@certbound/core';

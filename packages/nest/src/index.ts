@@ -9,14 +9,29 @@
  * export class AppModule {}
  */
 
-export type { AuthInfo, CertboundOptions, Verifier } from '@certbound/core';
+export type {
+  AuthInfo,
+  CertboundErrorCode,
+  CertboundOptions,
+  DecisionEvent,
+  DpopOptions,
+  ReplayStore,
+  TokenClaims,
+  Verifier,
+} from '@certbound/core';
 export {
+  CertboundConfigurationError,
   CertboundError,
   createVerifier,
+  DIAGNOSTICS_CHANNELS,
+  HEADER_FORMATS,
+  hasScopes,
   InsufficientScopeError,
   InvalidRequestError,
   InvalidTokenError,
+  isCertboundError,
   ServiceUnavailableError,
+  x5tS256,
 } from '@certbound/core';
 export { Auth, Public, Scopes } from './decorators.js';
 export { CertboundGuard, type CertboundGuardRequest, type CertboundGuardTarget } from './guard.js';

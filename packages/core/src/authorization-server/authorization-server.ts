@@ -9,9 +9,8 @@
  * or names no usable endpoint; the next lookup then discovers again. Concurrent lookups share one
  * discovery (docs/architecture.md#failure-handling).
  */
-import { ServiceUnavailableError } from '../errors.js';
 import { type AuthorizationServerMetadata, discover } from './discovery.js';
-import { HttpClient, type OutboundTlsOptions } from './http-client.js';
+import { HttpClient, type OutboundTlsOptions, unavailable } from './http-client.js';
 import { isAllowedUrl } from './url-policy.js';
 
 export interface AuthorizationServerOptions {
@@ -72,7 +71,7 @@ export class AuthorizationServer {
     const endpoint = pick(await this.#discover());
     if (typeof endpoint !== 'string' || !isAllowedUrl(endpoint)) {
       this.#metadata = undefined;
-      throw new ServiceUnavailableError({ cause: new Error(`the issuer metadata has no usable ${member}`) });
+      throw unavailable('metadata_incomplete', this.issuer, `the issuer metadata has no usable ${member}`);
     }
     return endpoint;
   }

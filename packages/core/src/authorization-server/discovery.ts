@@ -5,7 +5,7 @@
  * (RFC 8414 §3.3).
  */
 import { ServiceUnavailableError } from '../errors.js';
-import { type HttpClient, jsonObjectOf } from './http-client.js';
+import { type HttpClient, jsonObjectOf, unavailable } from './http-client.js';
 
 /** The members of RFC 8414 metadata certbound reads. */
 export interface AuthorizationServerMetadata {
@@ -36,16 +36,17 @@ export async function discover(
   http: HttpClient,
   timeoutMs: number,
 ): Promise<AuthorizationServerMetadata> {
-  let lastCause: unknown;
+  let last: ServiceUnavailableError | undefined;
   for (const url of discoveryUrls(issuer)) {
     const response = await http.send(url, { headers: { accept: 'application/json' }, timeoutMs });
     try {
-      const metadata = jsonObjectOf(response, 'metadata document');
+      const metadata = jsonObjectOf(response, url, 'metadata document');
       if (metadata.issuer === issuer) return metadata as AuthorizationServerMetadata;
-      lastCause = new Error(`the metadata at ${url} names another issuer`);
-    } catch (cause) {
-      lastCause = cause;
+      last = unavailable('issuer_mismatch', url, 'the metadata names another issuer');
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableError)) throw error;
+      last = error;
     }
   }
-  throw new ServiceUnavailableError({ cause: lastCause });
+  throw last ?? unavailable('metadata_incomplete', issuer, 'no metadata document');
 }

@@ -4,7 +4,7 @@
  * on response bodies, and no redirects. Every failure is a {@link ServiceUnavailableError}.
  */
 import { Agent, request } from 'undici';
-import { ServiceUnavailableError } from '../errors.js';
+import { ServiceUnavailableError, type UnavailableReason } from '../errors.js';
 
 /** TLS material for connections to the authorization server. */
 export interface OutboundTlsOptions {
@@ -53,7 +53,7 @@ export class HttpClient {
     try {
       return await this.#send(url, init);
     } catch (cause) {
-      throw new ServiceUnavailableError({ cause });
+      throw new ServiceUnavailableError({ cause, reason: transportReason(cause), origin: originOf(url) });
     }
   }
 
@@ -73,7 +73,7 @@ export class HttpClient {
       size += (chunk as Buffer).length;
       if (size > MAX_RESPONSE_BYTES) {
         response.body.destroy();
-        throw new Error('response body too large');
+        throw new ResponseTooLarge();
       }
       chunks.push(chunk as Buffer);
     }
@@ -92,25 +92,86 @@ export class HttpClient {
   }
 }
 
-/** The JSON object of a 200 response; any other status or body is a 503. */
-export function jsonObjectOf(response: HttpResponse, what: string): Record<string, unknown> {
-  if (response.status !== 200) {
-    throw new ServiceUnavailableError({ cause: new Error(`HTTP ${response.status} from the ${what}`) });
+/** The origin of `url` (public: the authorization server's), or `undefined`. */
+export function originOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
   }
-  return parseJsonObject(response.body);
+}
+
+/** A 503 for `reason` about `url`, with a fixed-text cause (never a response body). */
+export function unavailable(
+  reason: UnavailableReason,
+  url: string | undefined,
+  detail: string,
+): ServiceUnavailableError {
+  return new ServiceUnavailableError({ cause: new Error(detail), reason, origin: originOf(url) });
+}
+
+class ResponseTooLarge extends Error {
+  constructor() {
+    super('response body too large');
+  }
+}
+
+const TLS_UNTRUSTED = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** The reason of a transport failure, from the error codes Node and undici give. */
+function transportReason(error: unknown): UnavailableReason {
+  if (error instanceof ResponseTooLarge) return 'too_large';
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
+    const { code, name } = current as { code?: unknown; name?: unknown };
+    if (name === 'TimeoutError' || name === 'AbortError') return 'timeout';
+    if (typeof code === 'string') {
+      if (TLS_UNTRUSTED.has(code)) return 'tls_untrusted';
+      if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) return 'tls_error';
+      if (code === 'ECONNREFUSED') return 'connection_refused';
+      if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return 'connection_reset';
+      if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns';
+      if (code.includes('TIMEOUT') || code === 'ETIMEDOUT' || code === 'ABORT_ERR') return 'timeout';
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return 'network';
+}
+
+/** A 503 for a status other than 200 (a redirect is never followed). */
+export function statusError(response: HttpResponse, url: string, what: string): ServiceUnavailableError {
+  const reason = response.status >= 300 && response.status < 400 ? 'redirect' : 'http_status';
+  return unavailable(reason, url, `HTTP ${response.status} from the ${what}`);
+}
+
+/** The JSON object of a 200 response; any other status or body is a 503. */
+export function jsonObjectOf(response: HttpResponse, url: string, what: string): Record<string, unknown> {
+  if (response.status !== 200) throw statusError(response, url, what);
+  return parseJsonObject(response.body, url);
 }
 
 /** Parses a JSON object body; anything else is a 503. */
-export function parseJsonObject(body: Buffer): Record<string, unknown> {
+export function parseJsonObject(body: Buffer, url?: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
   } catch {
     // Not the SyntaxError itself: its message quotes the body, which could echo a token.
-    throw new ServiceUnavailableError({ cause: new Error('the response is not valid JSON') });
+    throw unavailable('bad_json', url, 'the response is not valid JSON');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ServiceUnavailableError({ cause: new Error('expected a JSON object') });
+    throw unavailable('bad_json', url, 'expected a JSON object');
   }
   return value as Record<string, unknown>;
 }

@@ -9,6 +9,8 @@ import type { PresentedCertificate } from './presented.js';
 import { presentedCertificate } from './presented.js';
 
 interface PeerSocket {
+  /** Node's TLS server socket option (`requestCert`): false when no client may send a certificate. */
+  _requestCert?: boolean;
   getPeerX509Certificate?: () => X509Certificate | undefined;
   getFinished?: () => Buffer | undefined;
   getProtocol?: () => string | null;
@@ -26,6 +28,22 @@ type TlsRequest = {
 };
 
 const memo = new WeakMap<object, Memo>();
+let warnedNoRequestCert = false;
+
+/**
+ * A misconfiguration that looks like an attack: a TLS server created without `requestCert: true`
+ * never asks for a client certificate, so every certificate-bound token is refused with
+ * `certificate_missing`. Said once per process, where operators look.
+ */
+function warnNoRequestCert(): void {
+  if (warnedNoRequestCert) return;
+  warnedNoRequestCert = true;
+  process.emitWarning(
+    'the TLS server does not request client certificates: create it with { requestCert: true, rejectUnauthorized: false } ' +
+      '(RFC 8705 §6.2), or every certificate-bound token is refused with certificate_missing',
+    { type: 'CertboundWarning', code: 'CERTBOUND_NO_REQUEST_CERT' },
+  );
+}
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -73,6 +91,7 @@ function peerCertificate(key: object, socket: PeerSocket): PresentedCertificate 
   const tls13 = socket.getProtocol?.() === 'TLSv1.3';
   const finished = tls13 ? undefined : socket.getFinished?.();
   const peer = socket.getPeerX509Certificate();
+  if (peer === undefined && socket._requestCert === false) warnNoRequestCert();
   const certificate = peer === undefined ? undefined : presentedCertificate(peer.raw);
   if (tls13 || finished !== undefined) memo.set(key, { finished, certificate });
   return certificate;

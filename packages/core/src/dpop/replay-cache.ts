@@ -43,6 +43,7 @@ export class ReplayCache {
         throw new ServiceUnavailableError({
           cause: new Error('the DPoP replay cache is full'),
           retryAfterSeconds: 1,
+          reason: 'replay_cache_full',
         });
       }
     }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { type CryptoKey, importJWK, importPKCS8, type JWK, SignJWT } from 'jose';
 import type { AuthorizationServer } from '../authorization-server/authorization-server.js';
-import { parseJsonObject } from '../authorization-server/http-client.js';
+import { parseJsonObject, statusError, unavailable } from '../authorization-server/http-client.js';
 import { elapsedSince, introspectionChannel, startTimer } from '../diagnostics.js';
 import { ServiceUnavailableError } from '../errors.js';
 import { isMtlsMethod, type NormalizedIntrospection } from '../options/introspection-options.js';
@@ -41,6 +41,7 @@ export class IntrospectionClient {
       throw new ServiceUnavailableError({
         cause: new Error('too many introspection calls in flight'),
         retryAfterSeconds: 1,
+        reason: 'overloaded',
       });
     }
     this.#inFlight++;
@@ -73,17 +74,11 @@ export class IntrospectionClient {
         this.#server.endpointFailed();
         throw error;
       });
-    if (response.status !== 200) {
-      throw new ServiceUnavailableError({
-        cause: new Error(`HTTP ${response.status} from the introspection endpoint`),
-      });
-    }
+    if (response.status !== 200) throw statusError(response, url, 'introspection endpoint');
     if (response.contentType === undefined || !JSON_CONTENT_TYPE.test(response.contentType)) {
-      throw new ServiceUnavailableError({
-        cause: new Error('the introspection response is not application/json'),
-      });
+      throw unavailable('bad_content_type', url, 'the introspection response is not application/json');
     }
-    return parseJsonObject(response.body);
+    return parseJsonObject(response.body, url);
   }
 
   async #authenticate(form: URLSearchParams, headers: Record<string, string>): Promise<void> {
@@ -115,7 +110,7 @@ export class IntrospectionClient {
         : importJWK(privateKey as JWK, signingAlg)
     ).catch((cause: unknown) => {
       this.#signingKey = undefined;
-      throw new ServiceUnavailableError({ cause });
+      throw new ServiceUnavailableError({ cause, reason: 'client_key' });
     });
     const kid = typeof privateKey === 'object' ? privateKey.kid : undefined;
     return new SignJWT({})

@@ -14,9 +14,8 @@
  */
 import type { JSONWebKeySet } from 'jose';
 import type { AuthorizationServer } from '../authorization-server/authorization-server.js';
-import { parseJsonObject } from '../authorization-server/http-client.js';
+import { parseJsonObject, statusError, unavailable } from '../authorization-server/http-client.js';
 import { elapsedSince, jwksChannel, startTimer } from '../diagnostics.js';
-import { ServiceUnavailableError } from '../errors.js';
 import { type KeyResolver, type SetMember, selectCandidates, setMembers } from './signing-keys.js';
 
 /** Default longest reuse of a fetched JWK Set, seconds. */
@@ -106,12 +105,10 @@ export class RemoteKeySet implements KeyResolver {
       status = response.status;
       if (status !== 200) {
         this.#server.endpointFailed();
-        throw new ServiceUnavailableError({ cause: new Error(`HTTP ${status} from the JWK Set`) });
+        throw statusError(response, url, 'JWK Set');
       }
-      const jwks = parseJsonObject(response.body);
-      if (!Array.isArray(jwks.keys)) {
-        throw new ServiceUnavailableError({ cause: new Error('the JWK Set has no "keys" array') });
-      }
+      const jwks = parseJsonObject(response.body, url);
+      if (!Array.isArray(jwks.keys)) throw unavailable('bad_json', url, 'the JWK Set has no "keys" array');
       const set = { members: await setMembers(jwks as unknown as JSONWebKeySet), fetchedAt: Date.now() };
       if (start !== 0) jwksChannel.publish({ outcome: 'ok', status, url, durationMs: elapsedSince(start) });
       this.#replace(set);

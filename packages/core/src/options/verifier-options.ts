@@ -164,15 +164,29 @@ const readClockTolerance: Reader<number> = withDefault(
   },
 );
 
+/** PEM text (`-----BEGIN …`), as a string or Buffer; a file path gets a message saying to read it. */
+function checkPem(value: unknown, name: string, what: string): void {
+  if (typeof value !== 'string' && !Buffer.isBuffer(value)) fail(name, what);
+  const text = typeof value === 'string' ? value : value.subarray(0, 4096).toString('latin1');
+  if (text.includes('-----BEGIN ')) return;
+  if (typeof value === 'string' && !text.includes('\n') && text.length < 1024) {
+    fail(
+      name,
+      `PEM text, not a file name: read the file first (fs.readFileSync(${JSON.stringify(text)}, 'utf8'))`,
+    );
+  }
+  fail(name, `${what} in PEM form (-----BEGIN …)`);
+}
+
 const readTls: Reader<OutboundTlsOptions> = (value, name) => {
   if (value === undefined) return {};
   if (!isRecord(value)) fail(name, 'an object { ca?, cert?, key? }');
-  const pem = (v: unknown) => typeof v === 'string' || Buffer.isBuffer(v);
-  if (value.ca !== undefined && !pem(value.ca) && !(Array.isArray(value.ca) && value.ca.every(pem))) {
-    fail(`${name}.ca`, 'a PEM string, a Buffer, or an array of them');
+  if (value.ca !== undefined) {
+    const what = 'a PEM string, a Buffer, or an array of them';
+    for (const ca of Array.isArray(value.ca) ? value.ca : [value.ca]) checkPem(ca, `${name}.ca`, what);
   }
-  if (value.cert !== undefined && !pem(value.cert)) fail(`${name}.cert`, 'a PEM string or Buffer');
-  if (value.key !== undefined && !pem(value.key)) fail(`${name}.key`, 'a PEM string or Buffer');
+  if (value.cert !== undefined) checkPem(value.cert, `${name}.cert`, 'a PEM string or Buffer');
+  if (value.key !== undefined) checkPem(value.key, `${name}.key`, 'a PEM string or Buffer');
   if ((value.cert === undefined) !== (value.key === undefined))
     fail(name, 'given both "cert" and "key", or neither');
   return value as OutboundTlsOptions;
