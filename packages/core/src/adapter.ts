@@ -5,6 +5,7 @@
  * successful response. See docs/architecture.md, "Writing an adapter".
  */
 
+export { assertAuthContextPolicy } from './auth-context.js';
 export type { MetadataResponse, ProtectedResourceEndpoint } from './resource-metadata.js';
 export { assertScopeNames } from './scopes.js';
 export type { AuthenticateContext, NodeRequest } from './verifier.js';

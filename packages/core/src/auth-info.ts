@@ -14,6 +14,8 @@ export interface AuthInfo<Claims extends TokenClaims = TokenClaims> {
   token: string;
   /** How it was validated. */
   format: 'jwt' | 'opaque';
+  /** The authorization server that issued it (one of `issuers`, or `issuer`). */
+  issuer: string;
   claims: Claims;
   /** `sub`. */
   subject: string | undefined;
@@ -53,6 +55,7 @@ export class VerifiedAuth<Claims extends TokenClaims = TokenClaims> implements A
   readonly #challenge: ChallengeParams;
   token: string;
   format: 'jwt' | 'opaque';
+  issuer: string;
   claims: Claims;
   subject: string | undefined;
   clientId: string | undefined;
@@ -64,10 +67,14 @@ export class VerifiedAuth<Claims extends TokenClaims = TokenClaims> implements A
   jkt: string | undefined;
   responseHeaders: Readonly<Record<string, string>>;
 
-  constructor(fields: AuthInfo<Claims>, challenge: ChallengeParams) {
+  readonly #clockToleranceSeconds: number;
+
+  constructor(fields: AuthInfo<Claims>, challenge: ChallengeParams, clockToleranceSeconds = 0) {
     this.#challenge = challenge;
+    this.#clockToleranceSeconds = clockToleranceSeconds;
     this.token = fields.token;
     this.format = fields.format;
+    this.issuer = fields.issuer;
     this.claims = fields.claims;
     this.subject = fields.subject;
     this.clientId = fields.clientId;
@@ -83,6 +90,11 @@ export class VerifiedAuth<Claims extends TokenClaims = TokenClaims> implements A
   /** The challenge parameters for errors about `auth` (e.g. insufficient scope). */
   static challengeOf(auth: AuthInfo): ChallengeParams {
     return #challenge in auth ? (auth as VerifiedAuth).#challenge : {};
+  }
+
+  /** The clock tolerance of the verifier that produced `auth` (0 for another object). */
+  static clockToleranceOf(auth: AuthInfo): number {
+    return #challenge in auth ? (auth as VerifiedAuth).#clockToleranceSeconds : 0;
   }
 }
 

@@ -27,6 +27,8 @@ export interface ChallengeError {
   error?: string;
   description?: string;
   scopes?: readonly string[];
+  /** More quoted parameters after `scope`, in order (RFC 9470's `acr_values`, `max_age`). */
+  params?: ReadonlyArray<readonly [string, string]>;
 }
 
 /** The realm used when none is configured, so that a challenge always has an auth-param. */
@@ -49,6 +51,7 @@ function challenge(scheme: AuthScheme, params: ChallengeParams, error?: Challeng
   }
   if (error?.scopes !== undefined && error.scopes.length > 0)
     parts.push(`scope=${quote(error.scopes.join(' '))}`);
+  for (const [name, value] of error?.params ?? []) parts.push(`${name}=${quote(value)}`);
   if (scheme === 'DPoP' && params.dpopAlgorithms !== undefined) {
     parts.push(`algs=${quote(params.dpopAlgorithms.join(' '))}`);
   }

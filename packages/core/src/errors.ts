@@ -10,6 +10,7 @@ export type BearerError =
   | 'invalid_request'
   | 'invalid_token'
   | 'insufficient_scope'
+  | 'insufficient_user_authentication'
   | 'invalid_dpop_proof'
   | 'use_dpop_nonce';
 
@@ -38,7 +39,8 @@ export type CertboundErrorCode =
   | 'dpop_proof_replayed'
   | 'dpop_nonce_required'
   | 'dpop_key_mismatch'
-  | 'dpop_scheme_required';
+  | 'dpop_scheme_required'
+  | 'insufficient_user_authentication';
 
 const ERROR_BRAND = Symbol.for('certbound.error');
 
@@ -94,6 +96,7 @@ const DESCRIPTIONS: Record<CertboundErrorCode, string> = {
   dpop_nonce_required: 'The DPoP proof must carry the nonce the resource server provided',
   dpop_key_mismatch: 'The access token is not bound to the DPoP proof key',
   dpop_scheme_required: 'The access token is DPoP-bound and must be sent with the DPoP scheme',
+  insufficient_user_authentication: 'A different or more recent user authentication is required',
 };
 
 /** The RFC 6750 / RFC 9449 `error` of each 401 code other than `invalid_token`. */
@@ -134,6 +137,8 @@ export interface CertboundErrorOptions {
   reason?: UnavailableReason;
   /** 503: the origin of the URL that failed (`https://as.example.com`). */
   origin?: string;
+  /** More challenge parameters, after `scope` (constants of ours: RFC 9470's `acr_values`, `max_age`). */
+  challengeParams?: ReadonlyArray<readonly [string, string]>;
 }
 
 /**
@@ -164,6 +169,8 @@ export class CertboundError extends Error {
   scheme: AuthScheme | undefined;
   /** `DPoP-Nonce` to send (with `use_dpop_nonce`, RFC 9449 §9). */
   readonly dpopNonce: string | undefined;
+  /** More challenge parameters (RFC 9470 `acr_values`, `max_age`). */
+  readonly challengeParams: ReadonlyArray<readonly [string, string]> | undefined;
   /** Response headers: `WWW-Authenticate`, and `Retry-After` on 503. */
   headers: Record<string, string>;
 
@@ -184,6 +191,7 @@ export class CertboundError extends Error {
     this.retryAfterSeconds =
       status === 503 ? (options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS) : undefined;
     this.dpopNonce = options.dpopNonce;
+    this.challengeParams = options.challengeParams;
     this.headers = this.challengeHeaders({});
     // A refusal is the client's doing, not a fault in the server: no stack trace (whose frames and
     // file paths a framework's default error page would show). Fixed text only, like `message`.
@@ -209,6 +217,7 @@ export class CertboundError extends Error {
             error: this.error,
             description: this.error ? this.description : undefined,
             scopes: this.scopes,
+            params: this.challengeParams,
           };
     const headers: Record<string, string> = { 'www-authenticate': authenticateHeader(params, challenge) };
     if (this.dpopNonce !== undefined) headers['dpop-nonce'] = this.dpopNonce;
@@ -301,6 +310,23 @@ export class ServiceUnavailableError extends CertboundError {
     super(503, undefined, 'authorization_server_unavailable', options);
     this.reason = options.reason ?? 'network';
     this.origin = options.origin;
+  }
+}
+
+/**
+ * 401 `insufficient_user_authentication` (RFC 9470 §3): the token's user authentication is not
+ * the one the route needs (`acr`) or not recent enough (`auth_time`); the challenge says what is
+ * (`acr_values`, `max_age`), so the client can have the user authenticate again.
+ */
+export class InsufficientUserAuthenticationError extends CertboundError {
+  override name = 'InsufficientUserAuthenticationError';
+  constructor(requirement: { acr?: readonly string[]; maxAgeSeconds?: number }) {
+    const params: Array<readonly [string, string]> = [];
+    if (requirement.acr !== undefined) params.push(['acr_values', requirement.acr.join(' ')]);
+    if (requirement.maxAgeSeconds !== undefined) params.push(['max_age', String(requirement.maxAgeSeconds)]);
+    super(401, 'insufficient_user_authentication', 'insufficient_user_authentication', {
+      challengeParams: params,
+    });
   }
 }
 

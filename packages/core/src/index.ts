@@ -2,6 +2,8 @@
  * `@certbound/core`: the verifier and what application code uses around it. What only adapter
  * authors need is in `@certbound/core/adapter`; defaults are documented with each option.
  */
+
+export { type AuthContextPolicy, requireAuthContext } from './auth-context.js';
 export type { AuthInfo, TokenClaims } from './auth-info.js';
 export type { OutboundTlsOptions } from './authorization-server/http-client.js';
 export type { BindingMode } from './binding/binding.js';
@@ -37,6 +39,7 @@ export {
   type CertboundErrorBody,
   type CertboundErrorCode,
   InsufficientScopeError,
+  InsufficientUserAuthenticationError,
   InvalidRequestError,
   InvalidTokenError,
   isCertboundError,
@@ -50,6 +53,7 @@ export type {
   IntrospectionCacheOptions,
   IntrospectionOptions,
 } from './options/introspection-options.js';
+export type { IssuerOptions } from './options/issuer-options.js';
 export type { ProtectedResourceOptions } from './options/protected-resource-options.js';
 export type { CertboundOptions } from './options/verifier-options.js';
 export {

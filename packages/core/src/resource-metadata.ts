@@ -81,22 +81,25 @@ export function protectedResourceMetadataLocation(resource: string): { url: stri
  * protectedResourceMetadata({ resource: 'https://api.example.com', issuer: 'https://as.example.com', scopesSupported: ['accounts:read'] })
  */
 export function protectedResourceMetadata(
-  options: ProtectedResourceOptions & { issuer?: string; dpop?: unknown; [option: string]: unknown },
+  options: ProtectedResourceOptions & {
+    issuer?: string;
+    issuers?: ReadonlyArray<{ issuer: string }>;
+    dpop?: unknown;
+    [option: string]: unknown;
+  },
 ): ProtectedResourceMetadata {
-  return metadataDocument(
-    readProtectedResource(options, false),
-    options.issuer,
-    readDpop(options.dpop, 'dpop'),
-  );
+  const issuers =
+    options.issuers?.map((entry) => entry.issuer) ?? (options.issuer === undefined ? [] : [options.issuer]);
+  return metadataDocument(readProtectedResource(options, false), issuers, readDpop(options.dpop, 'dpop'));
 }
 
 /** The document from the normalized option; `authorization_servers` defaults to `[issuer]`. */
 function metadataDocument(
   o: NormalizedProtectedResource,
-  issuer: string | undefined,
+  issuers: readonly string[],
   dpop: NormalizedDpop | undefined,
 ): ProtectedResourceMetadata {
-  const authorizationServers = o.authorizationServers ?? (issuer === undefined ? [] : [issuer]);
+  const authorizationServers = o.authorizationServers ?? [...issuers];
   const scopesSupported = o.scopesSupported ?? [];
   return {
     resource: o.resource,
@@ -120,10 +123,10 @@ function metadataDocument(
 /** Prepares the metadata endpoint from the normalized `protectedResource` option. */
 export function protectedResourceEndpoint(
   options: NormalizedProtectedResource,
-  issuer: string,
+  issuers: readonly string[],
   dpop: NormalizedDpop | undefined,
 ): ProtectedResourceEndpoint {
-  const document = Object.freeze(metadataDocument(options, issuer, dpop)) as ProtectedResourceMetadata;
+  const document = Object.freeze(metadataDocument(options, issuers, dpop)) as ProtectedResourceMetadata;
   const { url, path } = protectedResourceMetadataLocation(options.resource);
   const body = JSON.stringify(document);
   const ok = {

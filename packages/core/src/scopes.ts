@@ -43,6 +43,6 @@ export function requireScopes(auth: AuthInfo | undefined, ...scopes: string[]): 
     );
   }
   if (!hasScopes(auth, ...scopes)) {
-    throw new InsufficientScopeError(scopes).withChallenge(challengeOf(auth));
+    throw new InsufficientScopeError(scopes).withChallenge(challengeOf(auth), auth.scheme);
   }
 }

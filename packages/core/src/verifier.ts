@@ -10,7 +10,6 @@ import {
   type Credentials,
   hasOtherTokenMethod,
 } from './authorization-header.js';
-import { AuthorizationServer } from './authorization-server/authorization-server.js';
 import { decideBinding } from './binding/binding.js';
 import { certificateBytes } from './certificate-input.js';
 import type { ChallengeParams } from './challenge.js';
@@ -34,10 +33,9 @@ import { fieldLines } from './field-lines.js';
 import { IntrospectionCache } from './introspection/introspection-cache.js';
 import { IntrospectionClient } from './introspection/introspection-client.js';
 import { validateIntrospection } from './introspection/introspection-response.js';
-import { isJwtShaped, type JwtRules, jwtRules } from './jwt/jwt-rules.js';
-import { RemoteKeySet } from './jwt/remote-key-set.js';
-import { type KeyResolver, localKeys, secretKey } from './jwt/signing-keys.js';
-import { SIGNATURE_MISMATCH, validateJwt } from './jwt/validate-jwt.js';
+import { isJwtShaped } from './jwt/jwt-rules.js';
+import { TokenIssuers } from './jwt/token-issuers.js';
+import { SIGNATURE_MISMATCH } from './jwt/validate-jwt.js';
 import {
   type CertboundOptions,
   type NormalizedOptions,
@@ -69,10 +67,8 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
   readonly [VERIFIER] = true;
   readonly #options: NormalizedOptions;
   readonly #challenge: ChallengeParams;
-  readonly #server: AuthorizationServer;
-  readonly #keys: KeyResolver;
+  readonly #issuers: TokenIssuers;
   readonly #memo: TokenMemo;
-  readonly #rules: JwtRules;
   readonly #introspection: IntrospectionCache | undefined;
   readonly #certificate: CertificateSource;
   readonly #dpop: DpopCheck | undefined;
@@ -89,28 +85,13 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
       bearer: !this.#dpop?.required,
       dpopAlgorithms: this.#dpop?.algorithms,
     };
-    this.#server = new AuthorizationServer({
-      issuer: o.issuer,
-      jwksUri: o.jwksUri,
-      introspectionEndpoint: o.introspection?.endpoint,
-      tls: o.tls,
-      timeoutMs: o.timeoutMs,
-    });
     // A forged signature stays forged: remembered, so a replay costs no signature check.
     this.#memo = new TokenMemo(o.tokenCache, (error) => (error as Error).cause === SIGNATURE_MISMATCH);
-    if (o.secret !== undefined) this.#keys = secretKey(o.secret);
-    else if (o.jwks !== undefined) this.#keys = localKeys(o.jwks);
-    else {
-      const remote = new RemoteKeySet(this.#server, {
-        timeoutMs: o.timeoutMs,
-        maxAgeSeconds: o.jwksMaxAgeSeconds,
-      });
-      remote.onKeysRemoved((ids) => this.#memo.forgetKeys(ids));
-      this.#keys = remote;
-    }
-    this.#rules = jwtRules(o);
+    this.#issuers = new TokenIssuers({ ...o, introspectionEndpoint: o.introspection?.endpoint }, (ids) =>
+      this.#memo.forgetKeys(ids),
+    );
     if (o.introspection !== undefined) {
-      const client = new IntrospectionClient(o.introspection, this.#server);
+      const client = new IntrospectionClient(o.introspection, this.#issuers.first);
       const rules = { issuer: o.issuer, audience: o.audience };
       this.#introspection = new IntrospectionCache(o.introspection.cache, o.issuer, {
         introspect: (token) => client.introspect(token),
@@ -156,15 +137,15 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
     });
   }
 
-  async refreshKeys(): Promise<void> {
-    if (this.#keys instanceof RemoteKeySet) await this.#keys.refresh();
+  refreshKeys(): Promise<void> {
+    return this.#issuers.refreshKeys();
   }
 
   async close(): Promise<void> {
     this.#memo.clear();
     this.#introspection?.clear();
     this.#dpop?.clear();
-    await this.#server.close();
+    await this.#issuers.close();
   }
 
   /** The scheme and token of the `Authorization` lines; none is 401 `credentials_missing`. */
@@ -220,6 +201,7 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
       {
         token,
         format: validated.format,
+        issuer: validated.issuer,
         claims: validated.claims as Claims,
         subject: validated.subject,
         clientId: validated.clientId,
@@ -233,6 +215,7 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
         responseHeaders: dpop === undefined ? SUCCESS_RESPONSE_HEADERS : dpop.responseHeaders(),
       },
       this.#challenge,
+      this.#options.clockToleranceSeconds,
     );
   }
 
@@ -241,7 +224,7 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
     const format = this.#options.tokenFormat;
     const introspection = this.#introspection;
     if (format === 'jwt' || introspection === undefined || (format === 'auto' && isJwtShaped(token))) {
-      return this.#memo.get(token, () => validateJwt(token, this.#keys, this.#rules));
+      return this.#memo.get(token, () => this.#issuers.validate(token));
     }
     return introspection.get(token);
   }

@@ -4,12 +4,19 @@
  * which Express's own error handler (and yours) turn into the RFC 6750 response.
  */
 import {
+  type AuthContextPolicy,
   type AuthInfo,
   isCertboundError,
+  requireAuthContext as requireAuthContextOf,
   requireScopes as requireScopesOf,
   type TokenClaims,
 } from '@certbound/core';
-import { assertScopeNames, resolveVerifier, type VerifierSource } from '@certbound/core/adapter';
+import {
+  assertAuthContextPolicy,
+  assertScopeNames,
+  resolveVerifier,
+  type VerifierSource,
+} from '@certbound/core/adapter';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 
 declare global {
@@ -59,6 +66,24 @@ export function requireScopes(...scopes: string[]): RequestHandler {
   return (req: Request, _res: Response, next: NextFunction) => {
     try {
       requireScopesOf(req.auth, ...scopes);
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+/**
+ * Requires a user authentication the route accepts (RFC 9470 step-up): the token's `acr` among
+ * `policy.acr`, its `auth_time` within `policy.maxAgeSeconds`; otherwise 401
+ * `insufficient_user_authentication` with `acr_values` / `max_age` in the challenge. Use after
+ * `certbound()`.
+ */
+export function requireAuthContext(policy: AuthContextPolicy): RequestHandler {
+  assertAuthContextPolicy(policy);
+  return (req: Request, _res: Response, next: NextFunction) => {
+    try {
+      requireAuthContextOf(req.auth, policy);
       next();
     } catch (error) {
       next(error);

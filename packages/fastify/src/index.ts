@@ -7,13 +7,16 @@
  * sends certbound's JSON body.
  */
 import {
+  type AuthContextPolicy,
   type AuthInfo,
   type CertboundOptions,
   isCertboundError,
+  requireAuthContext as requireAuthContextOf,
   requireScopes as requireScopesOf,
   type Verifier,
 } from '@certbound/core';
 import {
+  assertAuthContextPolicy,
   assertScopeNames,
   createsVerifier,
   type NodeRequest,
@@ -129,6 +132,20 @@ export function requireScopes(...scopes: string[]): (request: { auth?: AuthInfo 
   assertScopeNames(scopes);
   return async (request) => {
     requireScopesOf(request.auth, ...scopes);
+  };
+}
+
+/**
+ * A `preHandler` requiring a user authentication the route accepts (RFC 9470 step-up): the
+ * token's `acr` among `policy.acr`, its `auth_time` within `policy.maxAgeSeconds`; otherwise 401
+ * `insufficient_user_authentication`.
+ */
+export function requireAuthContext(
+  policy: AuthContextPolicy,
+): (request: { auth?: AuthInfo }) => Promise<void> {
+  assertAuthContextPolicy(policy);
+  return async (request) => {
+    requireAuthContextOf(request.auth, policy);
   };
 }
 

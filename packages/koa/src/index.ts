@@ -5,12 +5,19 @@
  * `WWW-Authenticate`, the short description as text); `errorHandler()` answers with JSON instead.
  */
 import {
+  type AuthContextPolicy,
   type AuthInfo,
   isCertboundError,
+  requireAuthContext as requireAuthContextOf,
   requireScopes as requireScopesOf,
   type TokenClaims,
 } from '@certbound/core';
-import { assertScopeNames, resolveVerifier, type VerifierSource } from '@certbound/core/adapter';
+import {
+  assertAuthContextPolicy,
+  assertScopeNames,
+  resolveVerifier,
+  type VerifierSource,
+} from '@certbound/core/adapter';
 import type { Middleware } from 'koa';
 
 declare module 'koa' {
@@ -58,6 +65,19 @@ export function requireScopes(...scopes: string[]): Middleware {
   assertScopeNames(scopes);
   return (ctx, next) => {
     requireScopesOf(ctx.state.auth, ...scopes);
+    return next();
+  };
+}
+
+/**
+ * Requires a user authentication the route accepts (RFC 9470 step-up): the token's `acr` among
+ * `policy.acr`, its `auth_time` within `policy.maxAgeSeconds`; otherwise 401
+ * `insufficient_user_authentication`. Use after `certbound()`.
+ */
+export function requireAuthContext(policy: AuthContextPolicy): Middleware {
+  assertAuthContextPolicy(policy);
+  return (ctx, next) => {
+    requireAuthContextOf(ctx.state.auth, policy);
     return next();
   };
 }

@@ -10,16 +10,18 @@
  * and the core. See the README, "Extending the guard".
  */
 import {
+  type AuthContextPolicy,
   type AuthInfo,
   type CertboundError,
   isCertboundError,
+  requireAuthContext,
   requireScopes,
   type Verifier,
 } from '@certbound/core';
 import type { NodeRequest } from '@certbound/core/adapter';
 import { type CanActivate, type ExecutionContext, HttpException, Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
-import { CERTBOUND_VERIFIER, PUBLIC_KEY, SCOPES_KEY } from './tokens.js';
+import { AUTH_CONTEXT_KEY, CERTBOUND_VERIFIER, PUBLIC_KEY, SCOPES_KEY } from './tokens.js';
 
 /**
  * The request as the guard sees it: the Node request itself (Express), or an object keeping it
@@ -59,6 +61,11 @@ export class CertboundGuard implements CanActivate {
       const auth = await this.verifier.authenticate(node, { body: request.body });
       request.auth = auth;
       requireScopes(auth, ...this.reflector.getAllAndMerge<string[]>(SCOPES_KEY, targets));
+      const policy = this.reflector.getAllAndOverride<AuthContextPolicy | undefined>(
+        AUTH_CONTEXT_KEY,
+        targets,
+      );
+      if (policy !== undefined) requireAuthContext(auth, policy);
       for (const [name, value] of Object.entries(auth.responseHeaders))
         this.setResponseHeader(response, name, value);
       return true;

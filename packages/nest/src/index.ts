@@ -33,7 +33,7 @@ export {
   ServiceUnavailableError,
   x5tS256,
 } from '@certbound/core';
-export { Auth, Public, Scopes } from './decorators.js';
+export { Auth, AuthContext, Public, Scopes } from './decorators.js';
 export { CertboundGuard, type CertboundGuardRequest, type CertboundGuardTarget } from './guard.js';
 export { CERTBOUND_MODULE_OPTIONS, CertboundModule, type CertboundModuleOptions } from './module.js';
 export { CERTBOUND_VERIFIER } from './tokens.js';

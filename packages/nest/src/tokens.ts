@@ -6,3 +6,5 @@ export const CERTBOUND_VERIFIER = Symbol.for('certbound.nest.verifier');
 export const PUBLIC_KEY = Symbol.for('certbound.nest.public');
 /** Metadata key set by `@Scopes()`. */
 export const SCOPES_KEY = Symbol.for('certbound.nest.scopes');
+/** Metadata key set by `@AuthContext()`. */
+export const AUTH_CONTEXT_KEY = Symbol.for('certbound.nest.auth-context');

@@ -41,6 +41,7 @@ export function validateIntrospection(
   }
   return {
     format: 'opaque',
+    issuer: rules.issuer,
     claims: Object.freeze({ ...response }),
     subject: optionalString(response, 'sub'),
     clientId: optionalString(response, 'client_id'),

@@ -145,6 +145,7 @@ export async function validateJwt(
   const times = readTimes(payload);
   return {
     format: 'jwt',
+    issuer: rules.verifyOptions.issuer as string,
     claims: deepFreeze(payload),
     subject: optionalString(payload, 'sub'),
     clientId: optionalString(payload, 'client_id'),

@@ -9,7 +9,7 @@ export const DEFAULT_METADATA_MAX_AGE_SECONDS = 3600;
 export interface ProtectedResourceOptions {
   /** The resource identifier (§1.2): an https URL without fragment, usually the token `aud`. */
   resource: string;
-  /** Issuers of the authorization servers clients may use. Default: the verifier's `issuer`. */
+  /** Issuers of the authorization servers clients may use. Default: the verifier's `issuer` (or every one of `issuers`). */
   authorizationServers?: string[];
   /** Scopes this API understands (RECOMMENDED). */
   scopesSupported?: string[];

@@ -6,13 +6,7 @@
 import type { JSONWebKeySet } from 'jose';
 import type { OutboundTlsOptions } from '../authorization-server/http-client.js';
 import type { BindingMode } from '../binding/binding.js';
-import {
-  DEFAULT_ACCEPTED_TYP,
-  DEFAULT_ALGORITHMS,
-  DEFAULT_REQUIRED_CLAIMS,
-  normalizeTyp,
-  SUPPORTED_ALGORITHMS,
-} from '../jwt/jwt-rules.js';
+import { DEFAULT_ACCEPTED_TYP, DEFAULT_REQUIRED_CLAIMS, normalizeTyp } from '../jwt/jwt-rules.js';
 import { DEFAULT_JWKS_MAX_AGE_SECONDS } from '../jwt/remote-key-set.js';
 import { protectedResourceEndpoint } from '../resource-metadata.js';
 import {
@@ -37,6 +31,14 @@ import {
 } from './checks.js';
 import { type DpopOptions, readDpop } from './dpop-options.js';
 import { type IntrospectionOptions, readIntrospection } from './introspection-options.js';
+import {
+  type IssuerOptions,
+  readAlgorithms,
+  readIssuer,
+  readIssuers,
+  readJwks,
+  resolveIssuers,
+} from './issuer-options.js';
 import { type ProtectedResourceOptions, readProtectedResource } from './protected-resource-options.js';
 import { type Normalized, readGroup } from './schema.js';
 
@@ -50,10 +52,18 @@ export const MAX_TIMEOUT_MS = 300_000;
 export const MIN_SECRET_BYTES = 32;
 
 export interface CertboundOptions {
-  /** The authorization server's issuer identifier, compared exactly with `iss`. Required. */
-  issuer: string;
-  /** This resource's identifier(s); a token's `aud` must contain at least one. Required. */
-  audience: string | string[];
+  /**
+   * The authorization server's issuer identifier, compared exactly with `iss`. Required, unless
+   * `issuers` lists several (exactly one of the two).
+   */
+  issuer?: string;
+  /**
+   * Several authorization servers for JWT access tokens, instead of `issuer`: the token's `iss`
+   * selects exactly one entry, whose keys alone verify it. Not with `introspection`.
+   */
+  issuers?: IssuerOptions[];
+  /** This resource's identifier(s); a token's `aud` must contain at least one. Required (per issuer or here). */
+  audience?: string | string[];
   /** The issuer's JWK Set URL. Default: `jwks_uri` from the issuer's metadata (RFC 8414 / OIDC). */
   jwksUri?: string;
   /** A local JWK Set instead of fetching one. */
@@ -112,32 +122,6 @@ export interface CertboundOptions {
    */
   tokenCache?: Partial<TokenCacheOptions> | false;
 }
-
-const readIssuer: Reader<string> = (value, name) => {
-  const issuer = httpsUrl(value, name);
-  if (issuer.includes('?')) fail(name, 'a URL without a query (RFC 8414 §2)');
-  return issuer;
-};
-
-const readJwks: Reader<JSONWebKeySet> = (value, name) => {
-  if (!(isRecord(value) && Array.isArray(value.keys))) fail(name, 'a JWK Set { keys: [...] }');
-  return value as unknown as JSONWebKeySet;
-};
-
-const readAlgorithms: Reader<string[]> = withDefault(
-  () => [...DEFAULT_ALGORITHMS],
-  (value, name) => {
-    const algorithms = stringList(value, name);
-    if (algorithms.some((alg) => alg.toLowerCase() === 'none'))
-      fail(name, 'signature algorithms ("none" is never accepted)');
-    for (const alg of algorithms) {
-      if (!(SUPPORTED_ALGORITHMS as readonly string[]).includes(alg)) {
-        fail(name, `JWS algorithms among ${SUPPORTED_ALGORITHMS.join(', ')} (got ${JSON.stringify(alg)})`);
-      }
-    }
-    return algorithms;
-  },
-);
 
 /** The secret as bytes; its length is checked against the algorithms below. */
 const readSecret: Reader<Uint8Array | undefined> = optional((value, name) => {
@@ -224,8 +208,9 @@ const readTokenCache: Reader<TokenCacheOptions | false> = (value, name) =>
 
 /** Every option: its name, default, check and normalized value (groups that need the others are finished below). */
 const VERIFIER_OPTIONS = {
-  issuer: readIssuer,
-  audience: stringList,
+  issuer: optional(readIssuer),
+  issuers: optional(readIssuers),
+  audience: optional(stringList),
   jwksUri: optional(httpsUrl),
   jwks: optional(readJwks),
   jwksMaxAgeSeconds: positiveNumber(DEFAULT_JWKS_MAX_AGE_SECONDS, { max: 86_400 }),
@@ -257,6 +242,7 @@ export type NormalizedOptions = ReturnType<typeof normalizeOptions>;
 /** Validates the options and fills in defaults. Throws a TypeError naming the first bad option. */
 export function normalizeOptions(input: unknown) {
   const o = readGroup(input, '', VERIFIER_OPTIONS, '');
+  const issuers = resolveIssuers(o);
   checkKeys(o);
   if (o.tokenFormat === 'opaque' && o.introspection === undefined) {
     fail('introspection', 'configured with tokenFormat "opaque"');
@@ -267,9 +253,17 @@ export function normalizeOptions(input: unknown) {
   const protectedResource =
     o.protectedResource === undefined
       ? undefined
-      : protectedResourceEndpoint(o.protectedResource, o.issuer, o.dpop);
+      : protectedResourceEndpoint(
+          o.protectedResource,
+          issuers.map((entry) => entry.issuer),
+          o.dpop,
+        );
   return {
     ...o,
+    /** The first (with `issuer`, the only) authorization server: introspection's. */
+    issuer: issuers[0]!.issuer,
+    audience: issuers[0]!.audience,
+    issuers,
     introspection:
       o.introspection === undefined
         ? undefined

@@ -4,6 +4,8 @@ import type { TokenTimes } from './token-time.js';
 
 export interface ValidatedToken {
   format: 'jwt' | 'opaque';
+  /** The issuer that accepted the token. */
+  issuer: string;
   claims: Readonly<Record<string, unknown>>;
   subject: string | undefined;
   clientId: string | undefined;
