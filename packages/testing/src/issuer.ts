@@ -31,8 +31,11 @@ export interface TestIssuerOptions {
 }
 
 export interface MintOptions {
-  /** Binds the token to this certificate (`cnf["x5t#S256"]`). Omit or `null` for an unbound token. */
-  certificate?: Pick<TestCertificate, 'thumbprint'> | null;
+  /**
+   * Binds the token to this certificate (`cnf["x5t#S256"]`). Omit or `null` for an unbound token.
+   * `sub` and `client_id` default to its subject's CN (`client-a` without a certificate or CN).
+   */
+  certificate?: (Pick<TestCertificate, 'thumbprint'> & Partial<Pick<TestCertificate, 'subject'>>) | null;
   /** Binds the token to this DPoP key (`cnf.jkt`, RFC 9449 §6.1); with `certificate`, to both. */
   dpopKey?: Pick<DpopKey, 'publicKey'> | null;
   scope?: string;
@@ -104,6 +107,14 @@ function withOverrides(base: Record<string, unknown>, overrides: Record<string, 
     else result[name] = value;
   }
   return result;
+}
+
+/** The CN of a certificate's subject (`CN=client-a, O=Example` → `client-a`), if it has one. */
+function commonName(certificate: MintOptions['certificate']): string | undefined {
+  const subject = certificate?.subject;
+  if (subject === undefined) return undefined;
+  const match = /(?:^|,)\s*CN=((?:\\.|[^,\\])+)/i.exec(subject);
+  return match?.[1]?.replace(/\\(.)/g, '$1').trim();
 }
 
 /** `cnf` for the binding asked for: the certificate's `x5t#S256`, the DPoP key's `jkt`, or both. */
@@ -215,7 +226,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     const key = keys.find((k) => k.alg === (mint.alg ?? keys[0]!.alg));
     if (!key) throw new Error(`mintAccessToken: no ${mint.alg} key`);
     const now = Math.floor(Date.now() / 1000);
-    const clientId = mint.clientId ?? 'client-a';
+    const clientId = mint.clientId ?? commonName(mint.certificate) ?? 'client-a';
     const claims = withOverrides(
       {
         iss: issuer,
@@ -241,7 +252,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   ): string {
     const token = randomBytes(32).toString('base64url');
     const now = Math.floor(Date.now() / 1000);
-    const clientId = mint.clientId ?? 'client-a';
+    const clientId = mint.clientId ?? commonName(mint.certificate) ?? 'client-a';
     opaqueTokens.set(
       token,
       withOverrides(
