@@ -61,7 +61,10 @@ export class DpopCheck {
   /** The proof input of a Node request: its `DPoP` lines, method and URI. */
   fromRequest(req: NodeLikeRequest, fields: readonly string[]): ProofInput {
     const target = req.originalUrl ?? req.url ?? '';
-    const origins = this.#origins ?? [requestOrigin(req, this.#trustedProxy)];
+    // Absolute-form targets (RFC 9112 §3.2.2) name their own origin.
+    const absolute = target.startsWith('/') ? undefined : normalizeHtu(target);
+    const origins =
+      this.#origins ?? [absolute === undefined ? requestOrigin(req, this.#trustedProxy) : new URL(absolute).origin];
     const htu: string[] = [];
     for (const origin of origins) {
       const uri = origin === undefined ? undefined : requestHtu(origin, target);

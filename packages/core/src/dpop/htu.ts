@@ -10,6 +10,12 @@ const UNRESERVED = /[A-Za-z0-9\-._~]/;
 const PERCENT_ENCODED = /%([0-9A-Fa-f]{2})/g;
 /** Longest `htu` accepted, characters. */
 const MAX_HTU_LENGTH = 8192;
+/** An absolute http(s) URI in RFC 3986 characters only (§2): `scheme://` then no space, `\`, `"`, … */
+const URI_TEXT = /^https?:\/\/[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+$/i;
+/** A `%` not followed by two hex digits: not a URI (RFC 3986 §2.1). */
+const BARE_PERCENT = /%(?![0-9A-Fa-f]{2})/;
+/** The host of `scheme://[userinfo@]host[:port]…`, as written. */
+const WRITTEN_HOST = /^[a-z]+:\/\/(?:[^/?#@]*@)?(\[[^\]]*\]|[^/?#:]*)/i;
 
 /** Upper-case hex digits, and unreserved characters decoded (RFC 3986 §6.2.2.1, §6.2.2.2). */
 function normalizePercentEncoding(path: string): string {
@@ -24,7 +30,7 @@ function normalizePercentEncoding(path: string): string {
  * fragment, or `undefined` when it is not one (userinfo is refused: a request URI never has it).
  */
 export function normalizeHtu(uri: string): string | undefined {
-  if (uri.length > MAX_HTU_LENGTH || !/^[\x21-\x7E]+$/.test(uri)) return undefined;
+  if (uri.length > MAX_HTU_LENGTH || !URI_TEXT.test(uri) || BARE_PERCENT.test(uri)) return undefined;
   let url: URL;
   try {
     url = new URL(uri);
@@ -34,6 +40,9 @@ export function normalizeHtu(uri: string): string | undefined {
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username !== '' || url.password !== '') {
     return undefined;
   }
+  // WHATWG parsing rewrites hosts RFC 3986 keeps as names (`2130706433`, `0x7f.0.0.1`, `127.1`):
+  // the host must be the one written, but for case.
+  if (WRITTEN_HOST.exec(uri)?.[1]?.toLowerCase() !== url.hostname) return undefined;
   // WHATWG URL parsing already lower-cases scheme and host, drops the default port and removes
   // dot segments; percent-encoding is left as written.
   return `${url.protocol}//${url.host}${normalizePercentEncoding(url.pathname)}`;
@@ -50,6 +59,11 @@ export function normalizeOrigin(origin: string): string | undefined {
 
 /** The normalized request URI for `origin` and a request target (`/path?query`). */
 export function requestHtu(origin: string, target: string): string | undefined {
+  if (!target.startsWith('/')) {
+    // Absolute-form (RFC 9112 §3.2.2): the request's path is the target's.
+    const absolute = normalizeHtu(target);
+    return absolute === undefined ? undefined : normalizeHtu(`${origin}${new URL(absolute).pathname}`);
+  }
   const query = target.indexOf('?');
   const path = query === -1 ? target : target.slice(0, query);
   if (!path.startsWith('/')) return undefined;

@@ -83,12 +83,14 @@ export async function verifyProof(request: ProofRequest, rules: ProofRules): Pro
     invalid();
   }
   const alg = header.alg;
-  if (header.typ !== 'dpop+jwt' || typeof alg !== 'string' || !rules.algorithms.includes(alg)) invalid();
+  // `typ` is a media type (RFC 7515 §4.1.9): case-insensitive, `application/` implied.
+  const typ = typeof header.typ === 'string' ? header.typ.toLowerCase().replace(/^application\//, '') : undefined;
+  if (typ !== 'dpop+jwt' || typeof alg !== 'string' || !rules.algorithms.includes(alg)) invalid();
   const jwk = publicJwk(header.jwk);
   let payload: JWTPayload;
   try {
     const key = await importJWK(jwk, alg);
-    ({ payload } = await jwtVerify(proof, key, { algorithms: [alg], typ: 'dpop+jwt' }));
+    ({ payload } = await jwtVerify(proof, key, { algorithms: [alg] }));
   } catch {
     invalid();
   }
