@@ -15,7 +15,7 @@ import {
 import express from 'express';
 import { generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DpopClient, dpopClient } from '../support/dpop-client.js';
+import { type DpopClient, type DpopKeyPair, dpopClient } from '../support/dpop-client.js';
 import { type RunningApp, startHttpsApp } from '../support/https-app.js';
 
 const ALGS = 'algs="ES256 ES384 EdDSA PS256 RS256"';
@@ -24,7 +24,7 @@ let issuer: TestIssuer;
 let certificate: TestCertificate;
 let app: RunningApp;
 let nonceApp: RunningApp;
-let alice: CryptoKeyPair;
+let alice: DpopKeyPair;
 let client: DpopClient;
 let mallory: DpopClient;
 

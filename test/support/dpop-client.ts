@@ -4,7 +4,11 @@
  * proofs the tests send are not made by the code under test.
  */
 import { type HttpsResponse, httpsRequest } from '@certbound/testing';
+import type { GenerateKeyPairResult } from 'jose';
 import { customFetch, DPoP, type DPoPHandle, protectedResourceRequest } from 'oauth4webapi';
+
+/** A WebCrypto key pair (the workspace compiles without the DOM lib, where `CryptoKeyPair` lives). */
+export type DpopKeyPair = GenerateKeyPairResult;
 
 export interface DpopClient {
   handle: DPoPHandle;
@@ -20,7 +24,7 @@ export interface DpopExchange {
 
 /** A client holding `keyPair`, presenting `certificate` on the TLS connection (if any). */
 export function dpopClient(
-  keyPair: CryptoKeyPair,
+  keyPair: DpopKeyPair,
   connection: { ca: string; certificate?: { cert: string; key: string } },
 ): DpopClient {
   const handle = DPoP({}, keyPair);
