@@ -17,6 +17,11 @@
  * Every row asserts the whole outcome: the status, the JSON body (`error`, `error_description`,
  * `code`), the exact `WWW-Authenticate` (the DPoP challenge first, with the error), `DPoP-Nonce`
  * exactly when a nonce is asked for, never a 5xx, and neither the token nor the proof reflected.
+ *
+ * Where the RFCs and the core part ways, the row asserts the RFC and says why in a comment: `typ`
+ * compared as a media type (two rows), the absolute-form request-target, and two `htu` strings
+ * that a WHATWG URL parser equates with the request URI but RFC 3986 does not. Those rows fail
+ * until the core follows them.
  */
 import {
   constants,
