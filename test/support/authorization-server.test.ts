@@ -1,4 +1,5 @@
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
+import { DPoP, generateKeyPair } from 'oauth4webapi';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestPki, type TestCertificate, type TestPki } from '../../packages/testing/src/index.js';
@@ -14,6 +15,7 @@ interface Metadata {
   revocation_endpoint: string;
   tls_client_certificate_bound_access_tokens?: boolean;
   mtls_endpoint_aliases?: Record<string, string>;
+  dpop_signing_alg_values_supported?: string[];
 }
 
 let pki: TestPki;
@@ -168,6 +170,73 @@ describe('authorization server with JWT access tokens', () => {
     });
     expect(status).toBe(401);
     expect(json['error']).toBe('invalid_client');
+  });
+});
+
+describe('authorization server with DPoP-bound access tokens (RFC 9449)', () => {
+  let as: AuthorizationServer;
+  let metadata: Metadata;
+
+  beforeAll(async () => {
+    as = await startAuthorizationServer({ pki, resource: RESOURCE });
+    metadata = await getJson<Metadata>(`${as.issuer}/.well-known/openid-configuration`);
+  });
+
+  afterAll(async () => {
+    await as?.close();
+  });
+
+  it('advertises the DPoP proof algorithms it accepts', () => {
+    expect(metadata.dpop_signing_alg_values_supported).toEqual(['ES256', 'Ed25519', 'EdDSA']);
+  });
+
+  it("binds a client_secret_basic client's token to the key of its oauth4webapi proof", async () => {
+    const client = await as.registerDpopClient();
+    expect(client).toStrictEqual({
+      clientId: expect.stringMatching(/^dpop-client-/),
+      authMethod: 'client_secret_basic',
+      clientSecret: expect.any(String),
+    });
+    const dpop = DPoP({}, await generateKeyPair('ES256'));
+    const tokensBefore = as.counters.token;
+    const response = await as.dpopTokenResponse(client, dpop, { scope: 'read' });
+    expect(as.counters.token).toBe(tokensBefore + 1);
+    expect(response).toMatchObject({ token_type: 'dpop', scope: 'read', expires_in: 300 });
+    expect(decodeJwt(response.access_token).cnf).toStrictEqual({ jkt: await dpop.calculateThumbprint() });
+  });
+
+  it('introspects an opaque DPoP-bound token as token_type DPoP with cnf.jkt', async () => {
+    const client = await as.registerDpopClient({ accessTokenFormat: 'opaque' });
+    const dpop = DPoP({}, await generateKeyPair('ES256'));
+    const token = await as.issueDpopToken(client, dpop);
+    expect(await as.introspect(token)).toMatchObject({
+      active: true,
+      client_id: client.clientId,
+      scope: 'read write',
+      token_type: 'DPoP',
+      cnf: { jkt: await dpop.calculateThumbprint() },
+    });
+  });
+
+  it("refuses a DPoP client's token request without a proof", async () => {
+    const client = await as.registerDpopClient();
+    const { status, json } = await postForm(
+      `${as.issuer}/token`,
+      { grant_type: 'client_credentials', resource: RESOURCE },
+      { authorization: basic(client.clientId, client.clientSecret!) },
+    );
+    // oidc-provider's answer to "DPoP proof JWT not provided" (it hides the detail from clients).
+    expect(status).toBe(400);
+    expect(json).toEqual({ error: 'invalid_grant', error_description: 'grant request is invalid' });
+  });
+
+  it('authenticates a tls_client_auth DPoP client by its certificate', async () => {
+    const certificate = await pki.issueClient({ subject: 'CN=dpop mtls client' });
+    const client = await as.registerDpopClient({ authMethod: 'tls_client_auth', certificate });
+    const dpop = DPoP({}, await generateKeyPair('ES256'));
+    const token = await as.issueDpopToken(client, dpop);
+    expect(decodeJwt(token).cnf).toStrictEqual({ jkt: await dpop.calculateThumbprint() });
+    await expect(as.issueDpopToken({ ...client, certificate: undefined }, dpop)).rejects.toThrow(/HTTP 401/);
   });
 });
 

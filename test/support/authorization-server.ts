@@ -4,7 +4,10 @@
  * It speaks HTTPS on an ephemeral loopback port, authenticates clients with RFC 8705 mutual TLS
  * (`tls_client_auth` and `self_signed_tls_client_auth`) and issues certificate-bound access tokens
  * (`cnf["x5t#S256"]`) with the client credentials grant, as JWTs or as opaque tokens that only
- * introspection can explain. Never use it outside a test.
+ * introspection can explain. With DPoP (RFC 9449, `features.dPoP`) it also issues DPoP-bound access
+ * tokens (`cnf.jkt`, introspected as `token_type: DPoP`) to clients registered with
+ * `registerDpopClient()`, whose token requests carry a proof made by oauth4webapi (the test's
+ * `DPoPHandle`): nothing here makes a proof. Never use it outside a test.
  */
 import 'reflect-metadata';
 import { randomBytes, X509Certificate } from 'node:crypto';
@@ -14,6 +17,17 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import * as x509 from '@peculiar/x509';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import {
+  type AuthorizationServer as AuthorizationServerMetadata,
+  type ClientAuth,
+  ClientSecretBasic,
+  clientCredentialsGrantRequest,
+  customFetch,
+  type DPoPHandle,
+  processClientCredentialsResponse,
+  TlsClientAuth,
+  type TokenEndpointResponse,
+} from 'oauth4webapi';
 import { Agent, request } from 'undici';
 import type { TestCertificate, TestPki } from '../../packages/testing/src/index.js';
 
@@ -48,6 +62,33 @@ export interface RegisterMtlsClientOptions {
   accessTokenFormat?: 'jwt' | 'opaque';
 }
 
+export interface RegisterDpopClientOptions {
+  clientId?: string;
+  /**
+   * How the client authenticates at the token endpoint: `client_secret_basic` (default; a secret
+   * is generated) or `tls_client_auth` with `certificate` (subject DN match, the certificate on the
+   * TLS connection of every token request). Either way the client is registered with
+   * `dpop_bound_access_tokens: true` (a token request without a proof is refused) and its tokens
+   * are bound to the DPoP key only: oidc-provider refuses to bind one token both ways ("multiple
+   * proof-of-possession mechanisms are not allowed").
+   */
+  authMethod?: 'client_secret_basic' | 'tls_client_auth';
+  /** The client certificate, for `tls_client_auth`. */
+  certificate?: TestCertificate;
+  /** Format of this client's access tokens; defaults to the server's `accessTokenFormat`. */
+  accessTokenFormat?: 'jwt' | 'opaque';
+}
+
+/** A client of `registerDpopClient()`. */
+export interface RegisteredDpopClient {
+  clientId: string;
+  authMethod: 'client_secret_basic' | 'tls_client_auth';
+  /** For `client_secret_basic`. */
+  clientSecret?: string;
+  /** For `tls_client_auth`: presented on the TLS connection of its token requests. */
+  certificate?: TestCertificate;
+}
+
 export interface TokenRequestOptions {
   /** Space-separated scopes to request; defaults to every scope of the resource, `''` requests none. */
   scope?: string;
@@ -69,6 +110,30 @@ export interface AuthorizationServer {
   issueToken(client: RegisteredClient, options?: TokenRequestOptions): Promise<string>;
   /** Same, but returns the full token-endpoint JSON response. */
   tokenResponse(client: RegisteredClient, options?: TokenRequestOptions): Promise<Record<string, unknown>>;
+  /**
+   * Registers a client for DPoP-bound access tokens with the client credentials grant (RFC 9449
+   * §5): `client_secret_basic` by default, or `tls_client_auth` (see {@link RegisterDpopClientOptions}).
+   */
+  registerDpopClient(options?: RegisterDpopClientOptions): Promise<RegisteredDpopClient>;
+  /**
+   * Client credentials grant with a DPoP proof made by oauth4webapi with `dpop`
+   * (`clientCredentialsGrantRequest(…, { DPoP })`), sent to the token endpoint (not the mTLS
+   * alias: oidc-provider checks `htu` against `<issuer>/token`), `resource` = options.resource.
+   * Returns the token response as oauth4webapi validated it (`token_type` `dpop`, lower-cased).
+   */
+  dpopTokenResponse(
+    client: RegisteredDpopClient,
+    dpop: DPoPHandle,
+    options?: TokenRequestOptions,
+  ): Promise<TokenEndpointResponse>;
+  /** Same, but returns the access token string. */
+  issueDpopToken(
+    client: RegisteredDpopClient,
+    dpop: DPoPHandle,
+    options?: TokenRequestOptions,
+  ): Promise<string>;
+  /** RFC 7662 introspection of `token` as the client_secret_basic resource server; the response JSON. */
+  introspect(token: string): Promise<Record<string, unknown>>;
   /** A confidential client allowed to call the introspection endpoint with client_secret_basic. */
   introspectionClient: { clientId: string; clientSecret: string };
   /** A client allowed to introspect with client_secret_post. */
@@ -461,6 +526,9 @@ export async function startAuthorizationServer(
       features: {
         devInteractions: { enabled: false },
         clientCredentials: { enabled: true },
+        // RFC 9449 at the token endpoint: proofs are checked (ES256, Ed25519, EdDSA), and a token
+        // requested with one is bound to its key. No nonces; replayed proofs are refused.
+        dPoP: { enabled: true },
         introspection: {
           enabled: true,
           // Resource servers (and any other confidential client) may introspect any client's token.
@@ -602,6 +670,104 @@ export async function startAuthorizationServer(
     return response['access_token'];
   }
 
+  async function registerDpopClient(
+    registration: RegisterDpopClientOptions = {},
+  ): Promise<RegisteredDpopClient> {
+    const clientId = registration.clientId ?? randomId('dpop-client');
+    const authMethod = registration.authMethod ?? 'client_secret_basic';
+    const { certificate } = registration;
+    if (authMethod === 'tls_client_auth' && certificate === undefined) {
+      throw new TypeError('registerDpopClient: tls_client_auth needs a certificate');
+    }
+    const clientSecret =
+      authMethod === 'client_secret_basic' ? randomBytes(24).toString('base64url') : undefined;
+    const metadata: Record<string, unknown> = {
+      client_id: clientId,
+      token_endpoint_auth_method: authMethod,
+      dpop_bound_access_tokens: true,
+      tls_client_certificate_bound_access_tokens: false,
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      ...(clientSecret === undefined
+        ? { tls_client_auth_subject_dn: certificate!.subject }
+        : { client_secret: clientSecret }),
+    };
+    await provider.Client.validate(metadata);
+    await provider.Client.adapter.upsert(clientId, metadata);
+    if (registration.accessTokenFormat) formatByClient.set(clientId, registration.accessTokenFormat);
+    return {
+      clientId,
+      authMethod,
+      ...(clientSecret === undefined ? { certificate } : { clientSecret }),
+    };
+  }
+
+  /** oauth4webapi's `customFetch`: undici over the agent presenting `certificate`, as a WHATWG Response. */
+  const fetchWith =
+    (certificate: TestCertificate | undefined) =>
+    async (url: string, init: { body?: unknown; headers: Record<string, string>; method: string }) => {
+      const response = await request(url, {
+        method: init.method as 'POST',
+        dispatcher: agentFor(certificate),
+        headers: init.headers,
+        body: init.body === undefined ? undefined : String(init.body),
+      });
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(response.headers)) {
+        if (typeof value === 'string') headers.set(name, value);
+        else if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+      }
+      return new Response(await response.body.text(), { status: response.statusCode, headers });
+    };
+
+  const asMetadata: AuthorizationServerMetadata = { issuer, token_endpoint: `${issuer}${ROUTES.token}` };
+
+  async function dpopTokenResponse(
+    client: RegisteredDpopClient,
+    dpop: DPoPHandle,
+    tokenOptions: TokenRequestOptions = {},
+  ): Promise<TokenEndpointResponse> {
+    const scope = tokenOptions.scope ?? scopes.join(' ');
+    const clientAuth: ClientAuth =
+      client.authMethod === 'tls_client_auth' ? TlsClientAuth() : ClientSecretBasic(client.clientSecret!);
+    const parameters = new URLSearchParams({ resource });
+    if (scope !== '') parameters.set('scope', scope);
+    const oauthClient = { client_id: client.clientId };
+    const options = { DPoP: dpop, [customFetch]: fetchWith(client.certificate) };
+    const response = await clientCredentialsGrantRequest(
+      asMetadata,
+      oauthClient,
+      clientAuth,
+      parameters,
+      options,
+    );
+    if (response.status !== 200) {
+      throw new Error(
+        `DPoP token request for ${client.clientId} failed with HTTP ${response.status}: ${await response.text()}`,
+      );
+    }
+    return processClientCredentialsResponse(asMetadata, oauthClient, response);
+  }
+
+  async function issueDpopToken(
+    client: RegisteredDpopClient,
+    dpop: DPoPHandle,
+    tokenOptions?: TokenRequestOptions,
+  ): Promise<string> {
+    return (await dpopTokenResponse(client, dpop, tokenOptions)).access_token;
+  }
+
+  async function introspect(token: string): Promise<Record<string, unknown>> {
+    const { status, text } = await post(
+      `${issuer}${ROUTES.introspection}`,
+      { token },
+      { authorization: basicAuthorization(introspectionClient.clientId, introspectionClient.clientSecret) },
+    );
+    if (status !== 200) throw new Error(`introspection failed with HTTP ${status}: ${text}`);
+    return JSON.parse(text) as Record<string, unknown>;
+  }
+
   async function revoke(token: string): Promise<void> {
     const { status, text } = await post(
       `${issuer}${ROUTES.revocation}`,
@@ -618,6 +784,10 @@ export async function startAuthorizationServer(
     registerMtlsClient,
     issueToken,
     tokenResponse,
+    registerDpopClient,
+    dpopTokenResponse,
+    issueDpopToken,
+    introspect,
     introspectionClient,
     introspectionMtlsClient,
     introspectionPostClient,

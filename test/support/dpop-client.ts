@@ -4,10 +4,11 @@
  * proofs the tests send are not made by the code under test.
  */
 import { type HttpsResponse, httpsRequest } from '@certbound/testing';
+import type { GenerateKeyPairResult } from 'jose';
 import { customFetch, DPoP, type DPoPHandle, protectedResourceRequest } from 'oauth4webapi';
 
-/** A DPoP key pair, as oauth4webapi takes it (jose's `generateKeyPair(alg, { extractable: true })`). */
-export type DpopKeyPair = Parameters<typeof DPoP>[1];
+/** A WebCrypto key pair (the workspace compiles without the DOM lib, where `CryptoKeyPair` lives). */
+export type DpopKeyPair = GenerateKeyPairResult;
 
 export interface DpopClient {
   handle: DPoPHandle;
