@@ -29,8 +29,12 @@ function normalizePercentEncoding(path: string): string {
  * The normalized `scheme://authority/path` of an absolute http(s) URI, without query and
  * fragment, or `undefined` when it is not one (userinfo is refused: a request URI never has it).
  */
-export function normalizeHtu(uri: string): string | undefined {
-  if (uri.length > MAX_HTU_LENGTH || !URI_TEXT.test(uri) || BARE_PERCENT.test(uri)) return undefined;
+export function normalizeHtu(written: string): string | undefined {
+  if (written.length > MAX_HTU_LENGTH) return undefined;
+  // Query and fragment are ignored (RFC 9449 §4.3 step 9), whatever they hold.
+  const end = written.search(/[?#]/);
+  const uri = end === -1 ? written : written.slice(0, end);
+  if (!URI_TEXT.test(uri) || BARE_PERCENT.test(uri)) return undefined;
   let url: URL;
   try {
     url = new URL(uri);
