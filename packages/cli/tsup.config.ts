@@ -13,7 +13,7 @@ export default defineConfig([
     format: ['esm', 'cjs'],
     dts: true,
     clean: true,
-    sourcemap: true,
+    sourcemap: false,
     target: 'node20',
     define,
   },
@@ -21,7 +21,7 @@ export default defineConfig([
     // The binary: ESM with a shebang, not bundled with the library entry's types.
     entry: { cli: 'src/cli.ts' },
     format: ['esm'],
-    sourcemap: true,
+    sourcemap: false,
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
     define,

@@ -1,0 +1,20 @@
+import https from 'node:https';
+import { basename } from 'node:path';
+import { certbound, errorHandler } from '@certbound/express';
+import express from 'express';
+import { listening, options, tls } from './settings.cjs';
+
+const app = express();
+app.use(certbound(options));
+app.get('/me', (req, res) => {
+  res.json({
+    program: basename(import.meta.filename),
+    subject: req.auth.subject,
+    thumbprint: req.auth.thumbprint,
+  });
+});
+app.use(errorHandler());
+
+// RFC 8705 §6.2: ask for the client certificate without verifying its chain; the binding is the proof.
+const server = https.createServer({ ...tls, requestCert: true, rejectUnauthorized: false }, app);
+server.listen(0, '127.0.0.1', () => listening(server.address().port));
