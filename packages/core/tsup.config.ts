@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: false,
   target: 'node20',
+  // One copy of the code for both entries (index, adapter) in CommonJS too, so that classes are shared.
+  splitting: true,
 });
