@@ -84,7 +84,9 @@ function headerOf(token: string): JWSHeaderParameters {
 /** Verifies with each candidate key (more than one during a rotation); records which one verified. */
 async function verifyWithCandidates(token: string, keys: KeyResolver, options: JWTVerifyOptions) {
   const header = headerOf(token);
-  if (typeof header.alg !== 'string' || !options.algorithms?.includes(header.alg)) {
+  // A JWS without `alg` is malformed (RFC 7515 §4.1.1); one with another `alg` is refused.
+  if (typeof header.alg !== 'string') throw new InvalidTokenError('token_malformed');
+  if (!options.algorithms?.includes(header.alg)) {
     throw new InvalidTokenError('token_signature_invalid', { cause: new Error('ERR_JOSE_ALG_NOT_ALLOWED') });
   }
   const candidates = await keys.candidates(header);
