@@ -43,8 +43,15 @@ export type Expected =
   | {
       status: 400 | 401 | 403 | 503;
       code: string;
-      /** RFC 6750 `error`; absent without credentials and on 503. */
-      error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+      /** RFC 6750 / RFC 9449 `error`; absent without credentials and on 503. */
+      error?:
+        | 'invalid_request'
+        | 'invalid_token'
+        | 'insufficient_scope'
+        | 'invalid_dpop_proof'
+        | 'use_dpop_nonce';
+      /** The scheme whose challenge carries the error: default `Bearer` (`DPoP` when only DPoP is accepted). */
+      scheme?: 'Bearer' | 'DPoP';
       scope?: string;
       /** RFC 9728 §5.1 `resource_metadata` of the challenge. */
       resourceMetadata?: string;
@@ -81,6 +88,12 @@ export const DESCRIPTIONS = {
   cnf_unsupported: 'The access token confirmation method is not supported',
   insufficient_scope: 'The access token lacks the required scope',
   authorization_server_unavailable: 'The authorization server is unavailable',
+  dpop_proof_missing: 'A DPoP proof is required',
+  dpop_proof_invalid: 'The DPoP proof is invalid',
+  dpop_proof_replayed: 'The DPoP proof was already used',
+  dpop_nonce_required: 'The DPoP proof must carry the nonce the resource server provided',
+  dpop_key_mismatch: 'The access token is not bound to the DPoP proof key',
+  dpop_scheme_required: 'The access token is DPoP-bound and must be sent with the DPoP scheme',
 } as const;
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -325,13 +338,13 @@ export const CASES: readonly ConformanceCase[] = [
     expected: invalidToken('cnf_malformed'),
   },
   {
-    name: 'rejects a DPoP-bound cnf (jkt)',
+    name: 'refuses a DPoP-bound cnf (jkt) under Bearer, the error on the DPoP challenge',
     config: 'main',
     request: async (f) => ({
       certificate: f.clientA,
       token: await f.mint({ claims: { cnf: { jkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' } } }),
     }),
-    expected: invalidToken('cnf_unsupported'),
+    expected: () => ({ ...invalidToken('dpop_scheme_required')(), scheme: 'DPoP' }),
   },
 
   // --- binding: 'if-present' ---
@@ -534,6 +547,8 @@ export const CASES: readonly ConformanceCase[] = [
         authorization_servers: [f.issuer.issuer],
         bearer_methods_supported: ['header'],
         tls_client_certificate_bound_access_tokens: true,
+        dpop_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256'],
+        dpop_bound_access_tokens_required: false,
         scopes_supported: ['read', 'write'],
         resource_name: 'Conformance API',
       },

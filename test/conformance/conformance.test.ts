@@ -14,6 +14,7 @@ import {
   type TestPki,
 } from '@certbound/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Accepted, challenge } from '../support/challenge.js';
 import type { RunningApp } from '../support/https-app.js';
 import {
   CASES,
@@ -100,18 +101,24 @@ function send(app: RunningApp, spec: RequestSpec) {
   });
 }
 
-/** The exact challenge for an expected failure (RFC 6750 §3), or undefined on 503. */
-function challenge(expected: Exclude<Expected, { status: 200 }>): string | undefined {
-  if (expected.status === 503) return undefined;
-  const metadata =
-    expected.resourceMetadata === undefined ? '' : `, resource_metadata="${expected.resourceMetadata}"`;
-  if (expected.error === undefined) return `Bearer realm="${REALM}"${metadata}`;
-  const scope = expected.scope === undefined ? '' : `, scope="${expected.scope}"`;
-  return `Bearer realm="${REALM}"${metadata}, error="${expected.error}", error_description="${description(expected)}"${scope}`;
-}
+/** The schemes each configuration accepts (`dpop: false` Bearer alone, `dpop.required` DPoP alone). */
+const ACCEPTED: Partial<Record<ConfigName, Accepted>> = {};
 
-function description(expected: Exclude<Expected, { status: 200 }>): string {
-  return expected.code === 'invalid_request' ? '' : DESCRIPTIONS[expected.code as keyof typeof DESCRIPTIONS];
+/** The exact `WWW-Authenticate` for an expected failure under `config`, or undefined on 503. */
+function expectedChallenge(
+  config: ConfigName,
+  expected: Exclude<Expected, { status: 200 }>,
+  description: string,
+): string | undefined {
+  if (expected.status === 503) return undefined;
+  const params = { realm: REALM, resourceMetadata: expected.resourceMetadata, accepted: ACCEPTED[config] };
+  if (expected.error === undefined) return challenge(params);
+  return challenge(params, {
+    scheme: expected.scheme,
+    error: expected.error,
+    description,
+    scope: expected.scope,
+  });
 }
 
 describe.each(CASES)('$name', (testCase) => {
@@ -139,8 +146,7 @@ describe.each(CASES)('$name', (testCase) => {
     expect(body.code).toBe(expected.code);
     expect(body.error).toBe(expected.error);
     if (expected.status === 503) {
-      // 5 s, or what is left of the 1 s hold-down after a failure (an integer either way).
-      expect(response.headers['retry-after']).toMatch(/^[1-5]$/);
+      expect(response.headers['retry-after']).toBe('5');
     } else {
       expect(response.headers['retry-after']).toBeUndefined();
     }
@@ -150,7 +156,7 @@ describe.each(CASES)('$name', (testCase) => {
         body.error_description,
       );
       expect(response.headers['www-authenticate']).toBe(
-        `Bearer realm="${REALM}", error="invalid_request", error_description="${body.error_description}"`,
+        expectedChallenge(testCase.config, expected, String(body.error_description)),
       );
       return;
     }
@@ -159,6 +165,8 @@ describe.each(CASES)('$name', (testCase) => {
       error_description: DESCRIPTIONS[expected.code as keyof typeof DESCRIPTIONS],
       code: expected.code,
     });
-    expect(response.headers['www-authenticate']).toBe(challenge(expected));
+    expect(response.headers['www-authenticate']).toBe(
+      expectedChallenge(testCase.config, expected, DESCRIPTIONS[expected.code as keyof typeof DESCRIPTIONS]),
+    );
   });
 });
