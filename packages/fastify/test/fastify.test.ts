@@ -11,6 +11,7 @@ import {
 } from '@certbound/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { challengesOf } from '../../../test/support/challenge.js';
 import { http2Request } from '../../../test/support/http2-request.js';
 
 let pki: TestPki;
@@ -19,8 +20,11 @@ let clientA: TestCertificate;
 let clientB: TestCertificate;
 let apps: FastifyInstance[] = [];
 
-const MISMATCH =
-  'Bearer realm="fastify", error="invalid_token", error_description="The access token is bound to another certificate"';
+const challenge = challengesOf({ realm: 'fastify' });
+const MISMATCH = challenge({
+  error: 'invalid_token',
+  description: 'The access token is bound to another certificate',
+});
 
 function options() {
   return { issuer: issuer.issuer, audience: issuer.audience, tls: { ca: issuer.ca }, realm: 'fastify' };
@@ -150,7 +154,11 @@ describe('@certbound/fastify', () => {
     });
     expect(admin.status).toBe(403);
     expect(admin.headers['www-authenticate']).toBe(
-      'Bearer realm="fastify", error="insufficient_scope", error_description="The access token lacks the required scope", scope="admin"',
+      challenge({
+        error: 'insufficient_scope',
+        description: 'The access token lacks the required scope',
+        scope: 'admin',
+      }),
     );
   });
 

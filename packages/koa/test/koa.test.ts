@@ -12,6 +12,7 @@ import {
 } from '@certbound/testing';
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { challenge } from '../../../test/support/challenge.js';
 import { http2Request } from '../../../test/support/http2-request.js';
 import { type RunningApp, startHttpsApp } from '../../../test/support/https-app.js';
 
@@ -22,8 +23,10 @@ let clientB: TestCertificate;
 const running: RunningApp[] = [];
 
 const REALM = 'koa';
-const MISMATCH =
-  'Bearer realm="koa", error="invalid_token", error_description="The access token is bound to another certificate"';
+const MISMATCH = challenge(
+  { realm: REALM },
+  { error: 'invalid_token', description: 'The access token is bound to another certificate' },
+);
 
 function options() {
   return { issuer: issuer.issuer, audience: issuer.audience, tls: { ca: issuer.ca }, realm: REALM };
