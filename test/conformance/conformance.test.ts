@@ -2,17 +2,20 @@
  * The adapter conformance suite: every case of `cases.ts` runs against Express, Koa, Fastify
  * (with its hook, and with `hook: false` under `@fastify/auth`), Nest on Express and Nest on
  * Fastify (see `targets.ts`), and every target must produce the same whole outcome: status, JSON
- * body (`error`, `error_description`, `code`), the exact `WWW-Authenticate`, `Retry-After` on
- * 503, `Cache-Control: no-store` on authenticated answers, and never the token in the response.
+ * body (`error`, `error_description`, `code`), the exact `WWW-Authenticate` (the Bearer and DPoP
+ * challenges), `Retry-After` on 503, `Cache-Control: no-store` on authenticated answers, a
+ * `DPoP-Nonce` exactly where one is due, and never the token in the response.
  */
 import type { CertboundOptions } from '@certbound/core';
 import {
   createTestIssuer,
   createTestPki,
+  dpopThumbprint,
   httpsRequest,
   type TestIssuer,
   type TestPki,
 } from '@certbound/testing';
+import { generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Accepted, challenge } from '../support/challenge.js';
 import type { RunningApp } from '../support/https-app.js';
@@ -24,6 +27,7 @@ import {
   type Fixtures,
   REALM,
   type RequestSpec,
+  type TargetContext,
 } from './cases.js';
 import { TARGETS, type TargetName } from './targets.js';
 
@@ -50,6 +54,10 @@ beforeAll(async () => {
   const subject = 'CN=client-a, O=certbound';
   const resource = `${issuer.audience.replace(/\/$/, '')}/payments`;
   const [clientA, clientB] = await Promise.all([pki.issueClient({ subject }), pki.issueClient({ subject })]);
+  const [dpopKey, otherDpopKey] = await Promise.all([
+    generateKeyPair('ES256', { extractable: true }),
+    generateKeyPair('ES256', { extractable: true }),
+  ]);
   fixtures = {
     issuer,
     downIssuer,
@@ -58,7 +66,12 @@ beforeAll(async () => {
     resource,
     metadataUrl: `${new URL(resource).origin}/.well-known/oauth-protected-resource/payments`,
     mint: (options = {}) => issuer.mintAccessToken({ certificate: clientA, scope: 'read', ...options }),
+    dpopKey,
+    dpopJkt: await dpopThumbprint(dpopKey),
+    otherDpopKey,
+    mintDpop: (options = {}) => issuer.mintAccessToken({ dpopKey, scope: 'read', ...options }),
   };
+  const protectedResource = { resource, scopesSupported: ['read', 'write'], resourceName: 'Conformance API' };
   const header = { from: 'header', format: 'rfc9440' } as const;
   const configs: Record<ConfigName, CertboundOptions> = {
     main: optionsFor(issuer),
@@ -68,8 +81,11 @@ beforeAll(async () => {
     }),
     headerUntrusted: optionsFor(issuer, { certificate: { ...header, trustedProxies: ['192.0.2.0/24'] } }),
     down: optionsFor(downIssuer),
-    metadata: optionsFor(issuer, {
-      protectedResource: { resource, scopesSupported: ['read', 'write'], resourceName: 'Conformance API' },
+    metadata: optionsFor(issuer, { protectedResource }),
+    noDpop: optionsFor(issuer, { dpop: false }),
+    dpopRequired: optionsFor(issuer, { dpop: { required: true }, protectedResource }),
+    dpopNonce: optionsFor(issuer, {
+      dpop: { nonce: { secret: 'conformance-nonce-secret-of-32-bytes!', lifetimeSeconds: 86_400 } },
     }),
   };
   await Promise.all(
@@ -93,6 +109,9 @@ function send(app: RunningApp, spec: RequestSpec) {
     certificate: spec.certificate,
     headers: {
       ...(spec.token === undefined ? {} : { authorization: `Bearer ${spec.token}` }),
+      ...(spec.dpop === undefined ? {} : { authorization: `DPoP ${spec.dpop.token}` }),
+      // An array is sent as one field line per element.
+      ...(spec.dpop === undefined || spec.dpop.proofs.length === 0 ? {} : { dpop: [...spec.dpop.proofs] }),
       ...(spec.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(spec.body)) }),
       ...spec.headers,
     },
@@ -102,7 +121,10 @@ function send(app: RunningApp, spec: RequestSpec) {
 }
 
 /** The schemes each configuration accepts (`dpop: false` Bearer alone, `dpop.required` DPoP alone). */
-const ACCEPTED: Partial<Record<ConfigName, Accepted>> = {};
+const ACCEPTED: Partial<Record<ConfigName, Accepted>> = { noDpop: 'Bearer', dpopRequired: 'DPoP' };
+
+/** `DPoP-Nonce` syntax (RFC 9449 §8.1: `1*NQCHAR`). */
+const NONCE = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 /** The exact `WWW-Authenticate` for an expected failure under `config`, or undefined on 503. */
 function expectedChallenge(
@@ -123,12 +145,23 @@ function expectedChallenge(
 
 describe.each(CASES)('$name', (testCase) => {
   it.each(TARGETS.map((t) => t.name))('%s', async (target) => {
-    const spec = await testCase.request(fixtures);
-    const response = await send(apps.get(appKey(testCase.config, target))!, spec);
-    const expected = testCase.expected(fixtures);
+    const app = apps.get(appKey(testCase.config, target))!;
+    const context: TargetContext = { url: app.url, send: (spec) => send(app, spec) };
+    const spec = await testCase.request(fixtures, context);
+    if (spec.replay) {
+      const first = await send(app, spec);
+      expect(first.status, `the first answer: ${first.body}`).toBe(200);
+    }
+    const response = await send(app, spec);
+    const expected = testCase.expected(fixtures, spec);
 
     expect(response.status).toBe(expected.status);
-    if (spec.token !== undefined) expect(response.body).not.toContain(spec.token);
+    for (const token of [spec.token, spec.dpop?.token]) {
+      if (token !== undefined) expect(response.body).not.toContain(token);
+    }
+    const nonceExpected = expected.status === 200 ? expected.headers?.['dpop-nonce'] : expected.dpopNonce;
+    if (nonceExpected === undefined) expect(response.headers['dpop-nonce']).toBeUndefined();
+    else if (nonceExpected === true) expect(response.headers['dpop-nonce']).toMatch(NONCE);
     if (expected.status === 200) {
       if (expected.body === null) expect(response.body).toBe('');
       else expect(response.json).toEqual(expected.body);
