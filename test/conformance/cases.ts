@@ -191,7 +191,13 @@ const invalidToken =
 
 const invalidRequest = (): Expected => ({ status: 400, error: 'invalid_request', code: 'invalid_request' });
 
-/** 401 with the error on the DPoP challenge: `invalid_dpop_proof`, `use_dpop_nonce` or `invalid_token`. */
+/** The codes of 401 `invalid_token`. */
+type TokenCode = Exclude<
+  keyof typeof DESCRIPTIONS,
+  'malformed' | 'duplicate' | 'multipleMethods' | `dpop_proof_${string}` | 'dpop_nonce_required'
+>;
+
+/** 401 with the error on the DPoP challenge: `invalid_dpop_proof` for the proof's codes, else `invalid_token`. */
 const refusedDpop =
   (code: 'dpop_proof_missing' | 'dpop_proof_invalid' | 'dpop_proof_replayed' | TokenCode) => (): Refusal => ({
     status: 401,
@@ -199,11 +205,6 @@ const refusedDpop =
     code,
     scheme: 'DPoP',
   });
-
-type TokenCode = Exclude<
-  keyof typeof DESCRIPTIONS,
-  'malformed' | 'duplicate' | 'multipleMethods' | `dpop_proof_${string}` | 'dpop_nonce_required'
->;
 
 interface DpopRequestOptions {
   token: string;
