@@ -13,7 +13,7 @@ import {
   type TestPki,
 } from '@certbound/testing';
 import express from 'express';
-import { generateKeyPair } from 'jose';
+import { type GenerateKeyPairResult, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DpopClient, dpopClient } from '../support/dpop-client.js';
 import { type RunningApp, startHttpsApp } from '../support/https-app.js';
@@ -24,7 +24,7 @@ let issuer: TestIssuer;
 let certificate: TestCertificate;
 let app: RunningApp;
 let nonceApp: RunningApp;
-let alice: CryptoKeyPair;
+let alice: GenerateKeyPairResult;
 let client: DpopClient;
 let mallory: DpopClient;
 

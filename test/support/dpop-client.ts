@@ -4,7 +4,13 @@
  * proofs the tests send are not made by the code under test.
  */
 import { type HttpsResponse, httpsRequest } from '@certbound/testing';
-import { customFetch, DPoP, type DPoPHandle, protectedResourceRequest } from 'oauth4webapi';
+import {
+  type CryptoKeyPair,
+  customFetch,
+  DPoP,
+  type DPoPHandle,
+  protectedResourceRequest,
+} from 'oauth4webapi';
 
 export interface DpopClient {
   handle: DPoPHandle;
