@@ -4,9 +4,11 @@
  * (RFC 8705 §6.2), a test issuer serving discovery and its JWK Set over HTTPS, client certificate A
  * (the one tokens are bound to) and look-alike B (same subject, other key).
  *
- * Three apps answer:
- * - `main`: `binding: 'required'` (default), keys from the issuer's `jwks_uri` (discovered);
+ * Four apps answer:
+ * - `main`: `binding: 'required'` (default), keys from the issuer's `jwks_uri` (discovered), DPoP
+ *   on (the default: the Bearer and DPoP challenges are both offered);
  * - `ifPresent`: the same with `binding: 'if-present'`;
+ * - `noDpop`: the same as `main` with `dpop: false` (the Bearer challenge alone);
  * - `crafted`: the same issuer/audience and realm, but a local `jwks` holding only keys of ours
  *   (an ES256 key, and an RSA key published for RS256 only). The test issuer does not expose its
  *   private keys and jose's `SignJWT` refuses `crit`/`b64: false`, so tokens whose exact
@@ -37,6 +39,7 @@ import express from 'express';
 import { type CryptoKey, exportJWK, generateKeyPair, importPKCS8, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INVALID_REQUEST_DESCRIPTIONS } from '../../packages/core/src/errors.js';
+import { type Accepted, challenge as challengeFor, type Scheme } from '../support/challenge.js';
 import { type RunningApp, startHttpsApp } from '../support/https-app.js';
 import {
   b64url,
@@ -57,7 +60,7 @@ const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
 // Fixture
 // ---------------------------------------------------------------------------------------------
 
-type AppName = 'main' | 'ifPresent' | 'crafted';
+type AppName = 'main' | 'ifPresent' | 'noDpop' | 'crafted';
 
 let pki: TestPki;
 let issuer: TestIssuer;
@@ -201,9 +204,10 @@ beforeAll(async () => {
     api.use(errorHandler());
     return startHttpsApp(api, pki);
   };
-  const [main, ifPresent, craftedApp] = await Promise.all([
+  const [main, ifPresent, noDpop, craftedApp] = await Promise.all([
     appWith(base),
     appWith({ ...base, binding: 'if-present' }),
+    appWith({ ...base, dpop: false }),
     appWith({
       issuer: issuer.issuer,
       audience: issuer.audience,
@@ -211,13 +215,14 @@ beforeAll(async () => {
       realm: REALM,
     }),
   ]);
-  apps = { main, ifPresent, crafted: craftedApp };
+  apps = { main, ifPresent, noDpop, crafted: craftedApp };
 });
 
 afterAll(async () => {
   await Promise.all([
     apps?.main.close(),
     apps?.ifPresent.close(),
+    apps?.noDpop.close(),
     apps?.crafted.close(),
     issuer?.close(),
     attacker &&
@@ -238,7 +243,10 @@ type Outcome =
   | { kind: 'ok'; bound: boolean }
   | { kind: 'no-credentials' }
   | { kind: 'invalid-request'; reason: keyof typeof INVALID_REQUEST_DESCRIPTIONS }
-  | { kind: 'invalid-token'; code: TokenCode }
+  /** 401 `invalid_token`, the error on the challenge of `scheme`. */
+  | { kind: 'invalid-token'; code: TokenCode; scheme: Scheme }
+  /** 401 `invalid_dpop_proof` (RFC 9449 §7.1), on the DPoP challenge. */
+  | { kind: 'invalid-dpop-proof'; code: 'dpop_proof_missing' | 'dpop_proof_invalid' }
   /** Node's own HTTP parser refuses the request before any middleware runs. */
   | { kind: 'header-too-large' };
 
@@ -263,7 +271,11 @@ interface Case {
 }
 
 const ok = (bound = true): Outcome => ({ kind: 'ok', bound });
-const rejected = (code: TokenCode): Outcome => ({ kind: 'invalid-token', code });
+const rejected = (code: TokenCode, scheme: Scheme = 'Bearer'): Outcome => ({
+  kind: 'invalid-token',
+  code,
+  scheme,
+});
 const badRequest = (reason: keyof typeof INVALID_REQUEST_DESCRIPTIONS = 'malformed'): Outcome => ({
   kind: 'invalid-request',
   reason,
@@ -274,10 +286,10 @@ const noCredentials: Outcome = { kind: 'no-credentials' };
 const describeCode = (code: ConstructorParameters<typeof InvalidTokenError>[0]) =>
   new InvalidTokenError(code).description;
 
-function challenge(error?: string, description?: string): string {
-  return error === undefined
-    ? `Bearer realm="${REALM}"`
-    : `Bearer realm="${REALM}", error="${error}", error_description="${description}"`;
+/** The exact `WWW-Authenticate` of `app`: both schemes, or `Bearer` alone under `dpop: false`. */
+function challenge(app: AppName, refusal?: { error: string; description: string; scheme?: Scheme }): string {
+  const accepted: Accepted = app === 'noDpop' ? 'Bearer' : 'both';
+  return challengeFor({ realm: REALM, accepted }, refusal);
 }
 
 function assertNotReflected(res: HttpsResponse, token: string): void {
@@ -310,6 +322,7 @@ async function run(c: Case): Promise<void> {
     expect(first.status, `warm-up body: ${first.body}`).toBe(200);
   }
   const res = await send(c, token);
+  const app = c.app ?? 'main';
   const presented = c.cert === 'none' ? undefined : c.cert === 'B' ? clientB : clientA;
   const outcome = c.expect;
 
@@ -348,7 +361,7 @@ async function run(c: Case): Promise<void> {
         error_description: describeCode('credentials_missing'),
         code: 'credentials_missing',
       });
-      expect(res.headers['www-authenticate']).toBe(challenge());
+      expect(res.headers['www-authenticate']).toBe(challenge(app));
       assertNotReflected(res, token);
       break;
     }
@@ -360,7 +373,7 @@ async function run(c: Case): Promise<void> {
         error_description: description,
         code: 'invalid_request',
       });
-      expect(res.headers['www-authenticate']).toBe(challenge('invalid_request', description));
+      expect(res.headers['www-authenticate']).toBe(challenge(app, { error: 'invalid_request', description }));
       assertNotReflected(res, token);
       break;
     }
@@ -372,7 +385,23 @@ async function run(c: Case): Promise<void> {
         error_description: description,
         code: outcome.code,
       });
-      expect(res.headers['www-authenticate']).toBe(challenge('invalid_token', description));
+      expect(res.headers['www-authenticate']).toBe(
+        challenge(app, { error: 'invalid_token', description, scheme: outcome.scheme }),
+      );
+      assertNotReflected(res, token);
+      break;
+    }
+    case 'invalid-dpop-proof': {
+      const description = describeCode(outcome.code);
+      expect(res.status, `body: ${res.body}`).toBe(401);
+      expect(res.json).toStrictEqual({
+        error: 'invalid_dpop_proof',
+        error_description: description,
+        code: outcome.code,
+      });
+      expect(res.headers['www-authenticate']).toBe(
+        challenge(app, { error: 'invalid_dpop_proof', description, scheme: 'DPoP' }),
+      );
       assertNotReflected(res, token);
       break;
     }
@@ -1026,12 +1055,25 @@ const cnfCases: Case[] = [
     expect: rejected('cnf_malformed'),
   },
   {
-    name: 'rejects cnf: { jkt } (a DPoP-bound token sent as Bearer)',
+    name: 'refuses cnf: { jkt } sent as Bearer with dpop_scheme_required, on the DPoP challenge (no downgrade)',
+    token: withCnf({ jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' }),
+    expect: rejected('dpop_scheme_required', 'DPoP'),
+  },
+  {
+    name: 'refuses cnf: { x5t#S256, jkt } sent as Bearer with A: the DPoP proof is required too',
+    token: () =>
+      withCnf({ 'x5t#S256': clientA.thumbprint, jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' })(),
+    expect: rejected('dpop_scheme_required', 'DPoP'),
+  },
+  {
+    name: 'rejects cnf: { jkt } with DPoP off (dpop: false) as an unsupported confirmation',
+    app: 'noDpop',
     token: withCnf({ jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' }),
     expect: rejected('cnf_unsupported'),
   },
   {
-    name: 'rejects cnf: { x5t#S256, jkt } (two proof-of-possession methods)',
+    name: 'rejects cnf: { x5t#S256, jkt } with DPoP off (dpop: false) as an unsupported confirmation',
+    app: 'noDpop',
     token: () =>
       withCnf({ 'x5t#S256': clientA.thumbprint, jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' })(),
     expect: rejected('cnf_unsupported'),
@@ -1118,10 +1160,10 @@ const cnfCases: Case[] = [
     expect: rejected('cnf_malformed'),
   },
   {
-    name: 'rejects cnf: { jkt } under binding "if-present"',
+    name: 'refuses cnf: { jkt } sent as Bearer under binding "if-present" too (dpop_scheme_required)',
     app: 'ifPresent',
     token: withCnf({ jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' }),
-    expect: rejected('cnf_unsupported'),
+    expect: rejected('dpop_scheme_required', 'DPoP'),
   },
 ];
 
@@ -1148,7 +1190,14 @@ const authorizationCases: Case[] = [
     expect: noCredentials,
   },
   {
-    name: 'answers the DPoP scheme with a bare challenge',
+    name: 'refuses the DPoP scheme without a DPoP proof: dpop_proof_missing, on the DPoP challenge',
+    token: () => mint(),
+    lines: (t) => authorization(`DPoP ${t}`),
+    expect: { kind: 'invalid-dpop-proof', code: 'dpop_proof_missing' },
+  },
+  {
+    name: 'answers the DPoP scheme with the Bearer challenge alone when DPoP is off (dpop: false)',
+    app: 'noDpop',
     token: () => mint(),
     lines: (t) => authorization(`DPoP ${t}`),
     expect: noCredentials,

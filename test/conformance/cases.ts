@@ -1,10 +1,35 @@
 /**
  * The conformance table: one request and one expected outcome per case, run unchanged against
  * every target. Expected descriptions are literal: they are part of what clients see.
+ *
+ * DPoP cases (RFC 9449) build their proofs in the request step, for the target they are sent to:
+ * a proof names the URL as the client sends it (`https://127.0.0.1:<port>/resource`).
  */
-import type { MintOptions, TestCertificate, TestIssuer } from '@certbound/testing';
+import {
+  createDpopProof,
+  type DpopKey,
+  type HttpsResponse,
+  type MintOptions,
+  type TestCertificate,
+  type TestIssuer,
+} from '@certbound/testing';
 
-export type ConfigName = 'main' | 'ifPresent' | 'headerTrusted' | 'headerUntrusted' | 'down' | 'metadata';
+/**
+ * - `main`: `binding: 'required'` (default) and DPoP on (the default);
+ * - `noDpop`: `dpop: false`, the Bearer challenge alone;
+ * - `dpopRequired`: `dpop: { required: true }` and the RFC 9728 document, the DPoP challenge alone;
+ * - `dpopNonce`: `dpop: { nonce }`, resource-server nonces.
+ */
+export type ConfigName =
+  | 'main'
+  | 'ifPresent'
+  | 'headerTrusted'
+  | 'headerUntrusted'
+  | 'down'
+  | 'metadata'
+  | 'noDpop'
+  | 'dpopRequired'
+  | 'dpopNonce';
 
 export interface Fixtures {
   issuer: TestIssuer;
@@ -18,6 +43,21 @@ export interface Fixtures {
   metadataUrl: string;
   /** A mints a token bound to A with scope `read` unless overridden. */
   mint(options?: MintOptions): Promise<string>;
+  /** The client's DPoP key (ES256), and its RFC 7638 thumbprint (`cnf.jkt`). */
+  dpopKey: DpopKey;
+  dpopJkt: string;
+  /** Another DPoP key (an attacker holding a stolen token). */
+  otherDpopKey: DpopKey;
+  /** A token bound to the DPoP key alone, with scope `read` unless overridden. */
+  mintDpop(options?: MintOptions): Promise<string>;
+}
+
+/** The target a case runs against, for requests that depend on it. */
+export interface TargetContext {
+  /** `https://127.0.0.1:<port>`. */
+  url: string;
+  /** Sends a request to the target (a first exchange, e.g. to learn a nonce). */
+  send(spec: RequestSpec): Promise<HttpsResponse>;
 }
 
 export interface RequestSpec {
@@ -25,6 +65,12 @@ export interface RequestSpec {
   path?: string;
   /** Sent as `Authorization: Bearer <token>`. */
   token?: string;
+  /** Sent as `Authorization: DPoP <token>` with one `DPoP` field line per proof (none when empty). */
+  dpop?: { token: string; proofs: readonly string[] };
+  /** Sent twice: the first answer must be 200, the expected outcome is the second's. */
+  replay?: boolean;
+  /** What the request step learned from the target (a nonce), for `expected`. */
+  learned?: { nonce?: string };
   headers?: Record<string, string>;
   rawHeaders?: string[];
   body?: string;
@@ -37,24 +83,37 @@ export type Expected =
       status: 200;
       /** The JSON body; `null` for an empty one (HEAD). */
       body: Record<string, unknown> | null;
-      /** Headers to expect instead of `Cache-Control: no-store`. */
+      /** Headers to expect instead of `Cache-Control: no-store` (a `DPoP-Nonce` is absent unless listed). */
       headers?: Record<string, string>;
     }
   | {
       status: 400 | 401 | 403 | 503;
       code: string;
-      /** RFC 6750 `error`; absent without credentials and on 503. */
-      error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+      /** RFC 6750 / RFC 9449 `error`; absent without credentials and on 503. */
+      error?:
+        | 'invalid_request'
+        | 'invalid_token'
+        | 'insufficient_scope'
+        | 'invalid_dpop_proof'
+        | 'use_dpop_nonce';
+      /** The scheme whose challenge carries the error: default `Bearer` (`DPoP` when only DPoP is accepted). */
+      scheme?: 'Bearer' | 'DPoP';
       scope?: string;
       /** RFC 9728 §5.1 `resource_metadata` of the challenge. */
       resourceMetadata?: string;
+      /** A fresh `DPoP-Nonce` comes with the refusal (RFC 9449 §9); absent otherwise. */
+      dpopNonce?: true;
     };
+
+type Success = Extract<Expected, { status: 200 }>;
+type Refusal = Exclude<Expected, { status: 200 }>;
 
 export interface ConformanceCase {
   name: string;
   config: ConfigName;
-  request(f: Fixtures): Promise<RequestSpec> | RequestSpec;
-  expected(f: Fixtures): Expected;
+  request(f: Fixtures, target: TargetContext): Promise<RequestSpec> | RequestSpec;
+  /** `spec` is what `request` returned (for values only known then, such as a nonce). */
+  expected(f: Fixtures, spec: RequestSpec): Expected;
 }
 
 export const REALM = 'conformance';
@@ -81,6 +140,12 @@ export const DESCRIPTIONS = {
   cnf_unsupported: 'The access token confirmation method is not supported',
   insufficient_scope: 'The access token lacks the required scope',
   authorization_server_unavailable: 'The authorization server is unavailable',
+  dpop_proof_missing: 'A DPoP proof is required',
+  dpop_proof_invalid: 'The DPoP proof is invalid',
+  dpop_proof_replayed: 'The DPoP proof was already used',
+  dpop_nonce_required: 'The DPoP proof must carry the nonce the resource server provided',
+  dpop_key_mismatch: 'The access token is not bound to the DPoP proof key',
+  dpop_scheme_required: 'The access token is DPoP-bound and must be sent with the DPoP scheme',
 } as const;
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -95,7 +160,7 @@ function flipSignature(token: string): string {
 
 const accepted =
   (certificate: 'A' | 'none', overrides: Record<string, unknown> = {}) =>
-  (f: Fixtures): Expected => ({
+  (f: Fixtures): Success => ({
     status: 200,
     body: {
       subject: 'client-a',
@@ -104,19 +169,116 @@ const accepted =
       bound: true,
       thumbprint: certificate === 'A' ? f.clientA.thumbprint : null,
       format: 'jwt',
+      scheme: 'Bearer',
+      jkt: null,
       ...overrides,
     },
   });
 
+/** Accepted under the DPoP scheme, with a proof of the client's DPoP key. */
+const acceptedDpop =
+  (certificate: 'A' | 'none', overrides: Record<string, unknown> = {}) =>
+  (f: Fixtures): Success =>
+    accepted(certificate, { scheme: 'DPoP', jkt: f.dpopJkt, ...overrides })(f);
+
 const invalidToken =
   (code: Exclude<keyof typeof DESCRIPTIONS, 'malformed' | 'duplicate' | 'multipleMethods'>) =>
-  (): Expected => ({
+  (): Refusal => ({
     status: 401,
     error: 'invalid_token',
     code,
   });
 
 const invalidRequest = (): Expected => ({ status: 400, error: 'invalid_request', code: 'invalid_request' });
+
+/** The codes of 401 `invalid_token`. */
+type TokenCode = Exclude<
+  keyof typeof DESCRIPTIONS,
+  'malformed' | 'duplicate' | 'multipleMethods' | `dpop_proof_${string}` | 'dpop_nonce_required'
+>;
+
+/** 401 with the error on the DPoP challenge: `invalid_dpop_proof` for the proof's codes, else `invalid_token`. */
+const refusedDpop =
+  (code: 'dpop_proof_missing' | 'dpop_proof_invalid' | 'dpop_proof_replayed' | TokenCode) => (): Refusal => ({
+    status: 401,
+    error: code.startsWith('dpop_proof_') ? 'invalid_dpop_proof' : 'invalid_token',
+    code,
+    scheme: 'DPoP',
+  });
+
+interface DpopRequestOptions {
+  token: string;
+  /** The key that signs the proofs. Default the client's. */
+  key?: DpopKey;
+  method?: 'GET' | 'POST';
+  path?: string;
+  /** `htm` of the proofs. Default the request's method. */
+  htm?: string;
+  /** `htu` of the proofs. Default the target's URL of `path`. */
+  htu?: string;
+  nonce?: string;
+  /** How many `DPoP` field lines. Default 1. */
+  proofs?: number;
+  certificate?: TestCertificate;
+}
+
+/** A request under the DPoP scheme to `target`, with proofs made for it. */
+async function dpopRequest(f: Fixtures, target: TargetContext, o: DpopRequestOptions): Promise<RequestSpec> {
+  const method = o.method ?? 'GET';
+  const path = o.path ?? '/resource';
+  const proof = () =>
+    createDpopProof({
+      key: o.key ?? f.dpopKey,
+      method: o.htm ?? method,
+      url: o.htu ?? `${target.url}${path}`,
+      accessToken: o.token,
+      nonce: o.nonce,
+    });
+  const proofs = await Promise.all(Array.from({ length: o.proofs ?? 1 }, proof));
+  return {
+    method,
+    path,
+    certificate: o.certificate,
+    dpop: { token: o.token, proofs },
+  };
+}
+
+/** The nonce a target hands out: the `DPoP-Nonce` of its refusal of a proof without one. */
+async function nonceOf(f: Fixtures, target: TargetContext, token: string): Promise<string> {
+  const refused = await target.send(await dpopRequest(f, target, { token }));
+  const nonce = refused.headers['dpop-nonce'];
+  if (refused.status !== 401 || typeof nonce !== 'string') {
+    throw new Error(`expected a 401 with a DPoP-Nonce, got ${refused.status}`);
+  }
+  return nonce;
+}
+
+/** The nonce the request step learned. */
+function learnedNonce(spec: RequestSpec): string {
+  if (spec.learned?.nonce === undefined) throw new Error('the request step learned no nonce');
+  return spec.learned.nonce;
+}
+
+/** The RFC 9728 document of the `metadata` and `dpopRequired` configurations. */
+const metadataDocument =
+  (dpopRequired: boolean) =>
+  (f: Fixtures): Expected => ({
+    status: 200,
+    body: {
+      resource: f.resource,
+      authorization_servers: [f.issuer.issuer],
+      bearer_methods_supported: ['header'],
+      tls_client_certificate_bound_access_tokens: true,
+      dpop_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256'],
+      dpop_bound_access_tokens_required: dpopRequired,
+      scopes_supported: ['read', 'write'],
+      resource_name: 'Conformance API',
+    },
+    headers: { 'cache-control': 'public, max-age=3600', 'content-type': 'application/json' },
+  });
+
+const NOT_THE_TARGET = 'https://api.example.test';
+const FORWARDED = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.test' };
 
 export const CASES: readonly ConformanceCase[] = [
   // --- Credentials and the Authorization header (RFC 6750 §2.1, §3.1) ---
@@ -325,13 +487,13 @@ export const CASES: readonly ConformanceCase[] = [
     expected: invalidToken('cnf_malformed'),
   },
   {
-    name: 'rejects a DPoP-bound cnf (jkt)',
+    name: 'refuses a DPoP-bound cnf (jkt) under Bearer, the error on the DPoP challenge',
     config: 'main',
     request: async (f) => ({
       certificate: f.clientA,
       token: await f.mint({ claims: { cnf: { jkt: 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs' } } }),
     }),
-    expected: invalidToken('cnf_unsupported'),
+    expected: refusedDpop('dpop_scheme_required'),
   },
 
   // --- binding: 'if-present' ---
@@ -527,18 +689,7 @@ export const CASES: readonly ConformanceCase[] = [
     name: 'serves the protected resource metadata document without credentials',
     config: 'metadata',
     request: (f) => ({ path: new URL(f.metadataUrl).pathname }),
-    expected: (f) => ({
-      status: 200,
-      body: {
-        resource: f.resource,
-        authorization_servers: [f.issuer.issuer],
-        bearer_methods_supported: ['header'],
-        tls_client_certificate_bound_access_tokens: true,
-        scopes_supported: ['read', 'write'],
-        resource_name: 'Conformance API',
-      },
-      headers: { 'cache-control': 'public, max-age=3600', 'content-type': 'application/json' },
-    }),
+    expected: metadataDocument(false),
   },
   {
     name: 'answers HEAD on the metadata document without a body',
@@ -568,5 +719,253 @@ export const CASES: readonly ConformanceCase[] = [
     config: 'metadata',
     request: async (f) => ({ certificate: f.clientA, token: await f.mint() }),
     expected: accepted('A'),
+  },
+
+  // --- DPoP (RFC 9449): the scheme, the proof, the binding ---
+  {
+    name: 'accepts a DPoP-bound token with a proof of its key, reporting the DPoP scheme and the key',
+    config: 'main',
+    request: async (f, t) => dpopRequest(f, t, { token: await f.mintDpop() }),
+    expected: acceptedDpop('none'),
+  },
+  {
+    name: 'accepts a DPoP proof for POST with a form body',
+    config: 'main',
+    request: async (f, t) => ({
+      ...(await dpopRequest(f, t, { token: await f.mintDpop(), method: 'POST' })),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'amount=10',
+    }),
+    expected: acceptedDpop('none'),
+  },
+  {
+    name: 'accepts a token bound to the certificate and the DPoP key with both proofs',
+    config: 'main',
+    request: async (f, t) =>
+      dpopRequest(f, t, { token: await f.mint({ dpopKey: f.dpopKey }), certificate: f.clientA }),
+    expected: acceptedDpop('A'),
+  },
+  {
+    name: 'refuses a token bound to the certificate and the DPoP key without the certificate',
+    config: 'main',
+    request: async (f, t) => dpopRequest(f, t, { token: await f.mint({ dpopKey: f.dpopKey }) }),
+    expected: refusedDpop('certificate_missing'),
+  },
+  {
+    name: 'refuses the DPoP scheme without a DPoP field: dpop_proof_missing',
+    config: 'main',
+    request: async (f, t) => dpopRequest(f, t, { token: await f.mintDpop(), proofs: 0 }),
+    expected: refusedDpop('dpop_proof_missing'),
+  },
+  {
+    name: 'refuses two DPoP field lines: dpop_proof_invalid',
+    config: 'main',
+    request: async (f, t) => dpopRequest(f, t, { token: await f.mintDpop(), proofs: 2 }),
+    expected: refusedDpop('dpop_proof_invalid'),
+  },
+  {
+    name: 'refuses a proof made for another method (htm POST on a GET): dpop_proof_invalid',
+    config: 'main',
+    request: async (f, t) => dpopRequest(f, t, { token: await f.mintDpop(), htm: 'POST' }),
+    expected: refusedDpop('dpop_proof_invalid'),
+  },
+  {
+    name: 'refuses a proof made for another path of the API: dpop_proof_invalid',
+    config: 'main',
+    request: async (f, t) => dpopRequest(f, t, { token: await f.mintDpop(), htu: `${t.url}/scoped` }),
+    expected: refusedDpop('dpop_proof_invalid'),
+  },
+  {
+    name: 'refuses a proof made for another origin: dpop_proof_invalid',
+    config: 'main',
+    request: async (f, t) =>
+      dpopRequest(f, t, { token: await f.mintDpop(), htu: `${NOT_THE_TARGET}/resource` }),
+    expected: refusedDpop('dpop_proof_invalid'),
+  },
+  {
+    name: 'refuses a proof sent a second time: dpop_proof_replayed',
+    config: 'main',
+    request: async (f, t) => ({ ...(await dpopRequest(f, t, { token: await f.mintDpop() })), replay: true }),
+    expected: refusedDpop('dpop_proof_replayed'),
+  },
+  {
+    name: 'refuses a DPoP-bound token with a proof by another key: dpop_key_mismatch',
+    config: 'main',
+    request: async (f, t) => dpopRequest(f, t, { token: await f.mintDpop(), key: f.otherDpopKey }),
+    expected: refusedDpop('dpop_key_mismatch'),
+  },
+  {
+    name: 'refuses a DPoP-bound token sent as Bearer: dpop_scheme_required, on the DPoP challenge',
+    config: 'main',
+    request: async (f) => ({ token: await f.mintDpop() }),
+    expected: refusedDpop('dpop_scheme_required'),
+  },
+  {
+    name: 'refuses an unbound token under the DPoP scheme: dpop_key_mismatch',
+    config: 'main',
+    request: async (f, t) => dpopRequest(f, t, { token: await f.mint({ certificate: null }) }),
+    expected: refusedDpop('dpop_key_mismatch'),
+  },
+  {
+    name: 'checks the scopes of a DPoP request too',
+    config: 'main',
+    request: async (f, t) => dpopRequest(f, t, { token: await f.mintDpop(), path: '/scoped' }),
+    expected: () => ({
+      status: 403,
+      error: 'insufficient_scope',
+      code: 'insufficient_scope',
+      scope: 'write',
+      scheme: 'DPoP',
+    }),
+  },
+  {
+    name: 'accepts a DPoP opaque token (introspected token_type DPoP and cnf.jkt) with a proof',
+    config: 'main',
+    request: (f, t) =>
+      dpopRequest(f, t, {
+        token: f.issuer.mintOpaqueToken({
+          scope: 'read',
+          claims: { token_type: 'DPoP', cnf: { jkt: f.dpopJkt } },
+        }),
+      }),
+    expected: acceptedDpop('none', { format: 'opaque' }),
+  },
+  {
+    name: 'refuses a DPoP opaque token sent as Bearer: dpop_scheme_required',
+    config: 'main',
+    request: (f) => ({
+      token: f.issuer.mintOpaqueToken({
+        scope: 'read',
+        claims: { token_type: 'DPoP', cnf: { jkt: f.dpopJkt } },
+      }),
+    }),
+    expected: refusedDpop('dpop_scheme_required'),
+  },
+  {
+    name: "checks a proof's htu against the origin a trusted proxy forwards",
+    config: 'headerTrusted',
+    request: async (f, t) => ({
+      ...(await dpopRequest(f, t, { token: await f.mintDpop(), htu: `${NOT_THE_TARGET}/resource` })),
+      headers: FORWARDED,
+    }),
+    expected: acceptedDpop('none'),
+  },
+  {
+    name: 'ignores the origin forwarded by an untrusted peer when checking htu',
+    config: 'headerUntrusted',
+    request: async (f, t) => ({
+      ...(await dpopRequest(f, t, { token: await f.mintDpop(), htu: `${NOT_THE_TARGET}/resource` })),
+      headers: FORWARDED,
+    }),
+    expected: refusedDpop('dpop_proof_invalid'),
+  },
+
+  // --- DPoP off (dpop: false) ---
+  {
+    name: 'offers the Bearer challenge alone with DPoP off',
+    config: 'noDpop',
+    request: (f) => ({ certificate: f.clientA }),
+    expected: () => ({ status: 401, code: 'credentials_missing' }),
+  },
+  {
+    name: 'rejects a DPoP-bound cnf (jkt) with DPoP off: cnf_unsupported',
+    config: 'noDpop',
+    request: async (f) => ({ token: await f.mintDpop() }),
+    expected: invalidToken('cnf_unsupported'),
+  },
+  {
+    name: 'treats the DPoP scheme as no credentials with DPoP off',
+    config: 'noDpop',
+    request: async (f, t) => dpopRequest(f, t, { token: await f.mintDpop() }),
+    expected: () => ({ status: 401, code: 'credentials_missing' }),
+  },
+  {
+    name: 'still accepts a certificate-bound token with DPoP off',
+    config: 'noDpop',
+    request: async (f) => ({ certificate: f.clientA, token: await f.mint() }),
+    expected: accepted('A'),
+  },
+
+  // --- dpop.required: DPoP-bound tokens only ---
+  {
+    name: 'offers the DPoP challenge alone under dpop.required',
+    config: 'dpopRequired',
+    request: (f) => ({ certificate: f.clientA }),
+    expected: (f) => ({ status: 401, code: 'credentials_missing', resourceMetadata: f.metadataUrl }),
+  },
+  {
+    name: 'refuses a certificate-bound token as Bearer under dpop.required: token_unbound',
+    config: 'dpopRequired',
+    request: async (f) => ({ certificate: f.clientA, token: await f.mint() }),
+    expected: (f) => ({ ...invalidToken('token_unbound')(), resourceMetadata: f.metadataUrl }),
+  },
+  {
+    name: 'refuses an unbound token as Bearer under dpop.required: token_unbound',
+    config: 'dpopRequired',
+    request: async (f) => ({ token: await f.mint({ certificate: null }) }),
+    expected: (f) => ({ ...invalidToken('token_unbound')(), resourceMetadata: f.metadataUrl }),
+  },
+  {
+    name: 'accepts a DPoP-bound token with its proof under dpop.required',
+    config: 'dpopRequired',
+    request: async (f, t) => dpopRequest(f, t, { token: await f.mintDpop() }),
+    expected: acceptedDpop('none'),
+  },
+  {
+    name: 'says DPoP-bound tokens are required in the metadata document',
+    config: 'dpopRequired',
+    request: (f) => ({ path: new URL(f.metadataUrl).pathname }),
+    expected: metadataDocument(true),
+  },
+
+  // --- dpop.nonce: resource-server nonces (RFC 9449 §9) ---
+  {
+    name: 'asks for a nonce with use_dpop_nonce and a DPoP-Nonce when the proof has none',
+    config: 'dpopNonce',
+    request: async (f, t) => dpopRequest(f, t, { token: await f.mintDpop() }),
+    expected: () => ({
+      status: 401,
+      error: 'use_dpop_nonce',
+      code: 'dpop_nonce_required',
+      scheme: 'DPoP',
+      dpopNonce: true,
+    }),
+  },
+  {
+    name: 'refuses a nonce it never issued with use_dpop_nonce and a fresh DPoP-Nonce',
+    config: 'dpopNonce',
+    request: async (f, t) => dpopRequest(f, t, { token: await f.mintDpop(), nonce: 'made-up-nonce' }),
+    expected: () => ({
+      status: 401,
+      error: 'use_dpop_nonce',
+      code: 'dpop_nonce_required',
+      scheme: 'DPoP',
+      dpopNonce: true,
+    }),
+  },
+  {
+    name: 'accepts a proof carrying the nonce it issued, and hands out the current nonce',
+    config: 'dpopNonce',
+    request: async (f, t) => {
+      const token = await f.mintDpop();
+      const nonce = await nonceOf(f, t, token);
+      return { ...(await dpopRequest(f, t, { token, nonce })), learned: { nonce } };
+    },
+    expected: (f, spec) => ({
+      ...acceptedDpop('none')(f),
+      headers: { 'cache-control': 'no-store', 'dpop-nonce': learnedNonce(spec) },
+    }),
+  },
+  {
+    name: 'hands out the current nonce to Bearer clients too',
+    config: 'dpopNonce',
+    request: async (f, t) => {
+      const nonce = await nonceOf(f, t, await f.mintDpop());
+      return { certificate: f.clientA, token: await f.mint(), learned: { nonce } };
+    },
+    expected: (f, spec) => ({
+      ...accepted('A')(f),
+      headers: { 'cache-control': 'no-store', 'dpop-nonce': learnedNonce(spec) },
+    }),
   },
 ];

@@ -2,18 +2,22 @@
  * The adapter conformance suite: every case of `cases.ts` runs against Express, Koa, Fastify
  * (with its hook, and with `hook: false` under `@fastify/auth`), Nest on Express and Nest on
  * Fastify (see `targets.ts`), and every target must produce the same whole outcome: status, JSON
- * body (`error`, `error_description`, `code`), the exact `WWW-Authenticate`, `Retry-After` on
- * 503, `Cache-Control: no-store` on authenticated answers, and never the token in the response.
+ * body (`error`, `error_description`, `code`), the exact `WWW-Authenticate` (the Bearer and DPoP
+ * challenges), `Retry-After` on 503, `Cache-Control: no-store` on authenticated answers, a
+ * `DPoP-Nonce` exactly where one is due, and never the token in the response.
  */
 import type { CertboundOptions } from '@certbound/core';
 import {
   createTestIssuer,
   createTestPki,
+  dpopThumbprint,
   httpsRequest,
   type TestIssuer,
   type TestPki,
 } from '@certbound/testing';
+import { generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Accepted, challenge } from '../support/challenge.js';
 import type { RunningApp } from '../support/https-app.js';
 import {
   CASES,
@@ -23,6 +27,7 @@ import {
   type Fixtures,
   REALM,
   type RequestSpec,
+  type TargetContext,
 } from './cases.js';
 import { TARGETS, type TargetName } from './targets.js';
 
@@ -49,6 +54,10 @@ beforeAll(async () => {
   const subject = 'CN=client-a, O=certbound';
   const resource = `${issuer.audience.replace(/\/$/, '')}/payments`;
   const [clientA, clientB] = await Promise.all([pki.issueClient({ subject }), pki.issueClient({ subject })]);
+  const [dpopKey, otherDpopKey] = await Promise.all([
+    generateKeyPair('ES256', { extractable: true }),
+    generateKeyPair('ES256', { extractable: true }),
+  ]);
   fixtures = {
     issuer,
     downIssuer,
@@ -57,7 +66,12 @@ beforeAll(async () => {
     resource,
     metadataUrl: `${new URL(resource).origin}/.well-known/oauth-protected-resource/payments`,
     mint: (options = {}) => issuer.mintAccessToken({ certificate: clientA, scope: 'read', ...options }),
+    dpopKey,
+    dpopJkt: await dpopThumbprint(dpopKey),
+    otherDpopKey,
+    mintDpop: (options = {}) => issuer.mintAccessToken({ dpopKey, scope: 'read', ...options }),
   };
+  const protectedResource = { resource, scopesSupported: ['read', 'write'], resourceName: 'Conformance API' };
   const header = { from: 'header', format: 'rfc9440' } as const;
   const configs: Record<ConfigName, CertboundOptions> = {
     main: optionsFor(issuer),
@@ -67,8 +81,11 @@ beforeAll(async () => {
     }),
     headerUntrusted: optionsFor(issuer, { certificate: { ...header, trustedProxies: ['192.0.2.0/24'] } }),
     down: optionsFor(downIssuer),
-    metadata: optionsFor(issuer, {
-      protectedResource: { resource, scopesSupported: ['read', 'write'], resourceName: 'Conformance API' },
+    metadata: optionsFor(issuer, { protectedResource }),
+    noDpop: optionsFor(issuer, { dpop: false }),
+    dpopRequired: optionsFor(issuer, { dpop: { required: true }, protectedResource }),
+    dpopNonce: optionsFor(issuer, {
+      dpop: { nonce: { secret: 'conformance-nonce-secret-of-32-bytes!', lifetimeSeconds: 86_400 } },
     }),
   };
   await Promise.all(
@@ -92,6 +109,9 @@ function send(app: RunningApp, spec: RequestSpec) {
     certificate: spec.certificate,
     headers: {
       ...(spec.token === undefined ? {} : { authorization: `Bearer ${spec.token}` }),
+      ...(spec.dpop === undefined ? {} : { authorization: `DPoP ${spec.dpop.token}` }),
+      // An array is sent as one field line per element.
+      ...(spec.dpop === undefined || spec.dpop.proofs.length === 0 ? {} : { dpop: [...spec.dpop.proofs] }),
       ...(spec.body === undefined ? {} : { 'content-length': String(Buffer.byteLength(spec.body)) }),
       ...spec.headers,
     },
@@ -100,28 +120,48 @@ function send(app: RunningApp, spec: RequestSpec) {
   });
 }
 
-/** The exact challenge for an expected failure (RFC 6750 §3), or undefined on 503. */
-function challenge(expected: Exclude<Expected, { status: 200 }>): string | undefined {
-  if (expected.status === 503) return undefined;
-  const metadata =
-    expected.resourceMetadata === undefined ? '' : `, resource_metadata="${expected.resourceMetadata}"`;
-  if (expected.error === undefined) return `Bearer realm="${REALM}"${metadata}`;
-  const scope = expected.scope === undefined ? '' : `, scope="${expected.scope}"`;
-  return `Bearer realm="${REALM}"${metadata}, error="${expected.error}", error_description="${description(expected)}"${scope}`;
-}
+/** The schemes each configuration accepts (`dpop: false` Bearer alone, `dpop.required` DPoP alone). */
+const ACCEPTED: Partial<Record<ConfigName, Accepted>> = { noDpop: 'Bearer', dpopRequired: 'DPoP' };
 
-function description(expected: Exclude<Expected, { status: 200 }>): string {
-  return expected.code === 'invalid_request' ? '' : DESCRIPTIONS[expected.code as keyof typeof DESCRIPTIONS];
+/** `DPoP-Nonce` syntax (RFC 9449 §8.1: `1*NQCHAR`). */
+const NONCE = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/** The exact `WWW-Authenticate` for an expected failure under `config`, or undefined on 503. */
+function expectedChallenge(
+  config: ConfigName,
+  expected: Exclude<Expected, { status: 200 }>,
+  description: string,
+): string | undefined {
+  if (expected.status === 503) return undefined;
+  const params = { realm: REALM, resourceMetadata: expected.resourceMetadata, accepted: ACCEPTED[config] };
+  if (expected.error === undefined) return challenge(params);
+  return challenge(params, {
+    scheme: expected.scheme,
+    error: expected.error,
+    description,
+    scope: expected.scope,
+  });
 }
 
 describe.each(CASES)('$name', (testCase) => {
   it.each(TARGETS.map((t) => t.name))('%s', async (target) => {
-    const spec = await testCase.request(fixtures);
-    const response = await send(apps.get(appKey(testCase.config, target))!, spec);
-    const expected = testCase.expected(fixtures);
+    const app = apps.get(appKey(testCase.config, target))!;
+    const context: TargetContext = { url: app.url, send: (spec) => send(app, spec) };
+    const spec = await testCase.request(fixtures, context);
+    if (spec.replay) {
+      const first = await send(app, spec);
+      expect(first.status, `the first answer: ${first.body}`).toBe(200);
+    }
+    const response = await send(app, spec);
+    const expected = testCase.expected(fixtures, spec);
 
     expect(response.status).toBe(expected.status);
-    if (spec.token !== undefined) expect(response.body).not.toContain(spec.token);
+    for (const token of [spec.token, spec.dpop?.token]) {
+      if (token !== undefined) expect(response.body).not.toContain(token);
+    }
+    const nonceExpected = expected.status === 200 ? expected.headers?.['dpop-nonce'] : expected.dpopNonce;
+    if (nonceExpected === undefined) expect(response.headers['dpop-nonce']).toBeUndefined();
+    else if (nonceExpected === true) expect(response.headers['dpop-nonce']).toMatch(NONCE);
     if (expected.status === 200) {
       if (expected.body === null) expect(response.body).toBe('');
       else expect(response.json).toEqual(expected.body);
@@ -139,8 +179,7 @@ describe.each(CASES)('$name', (testCase) => {
     expect(body.code).toBe(expected.code);
     expect(body.error).toBe(expected.error);
     if (expected.status === 503) {
-      // 5 s, or what is left of the 1 s hold-down after a failure (an integer either way).
-      expect(response.headers['retry-after']).toMatch(/^[1-5]$/);
+      expect(response.headers['retry-after']).toBe('5');
     } else {
       expect(response.headers['retry-after']).toBeUndefined();
     }
@@ -150,7 +189,7 @@ describe.each(CASES)('$name', (testCase) => {
         body.error_description,
       );
       expect(response.headers['www-authenticate']).toBe(
-        `Bearer realm="${REALM}", error="invalid_request", error_description="${body.error_description}"`,
+        expectedChallenge(testCase.config, expected, String(body.error_description)),
       );
       return;
     }
@@ -159,6 +198,8 @@ describe.each(CASES)('$name', (testCase) => {
       error_description: DESCRIPTIONS[expected.code as keyof typeof DESCRIPTIONS],
       code: expected.code,
     });
-    expect(response.headers['www-authenticate']).toBe(challenge(expected));
+    expect(response.headers['www-authenticate']).toBe(
+      expectedChallenge(testCase.config, expected, DESCRIPTIONS[expected.code as keyof typeof DESCRIPTIONS]),
+    );
   });
 });

@@ -46,6 +46,8 @@ export function describeAuth(auth: AuthInfo | undefined) {
     bound: auth?.bound,
     thumbprint: auth?.thumbprint ?? null,
     format: auth?.format,
+    scheme: auth?.scheme,
+    jkt: auth?.jkt ?? null,
   };
 }
 

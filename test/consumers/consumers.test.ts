@@ -21,6 +21,7 @@ import {
   type TestPki,
 } from '@certbound/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { challenge } from '../support/challenge.js';
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -171,7 +172,10 @@ describe('a Nest app compiled by tsc', () => {
     const stolen = await call('/me', clientB);
     expect(stolen.status).toBe(401);
     expect(stolen.headers['www-authenticate']).toBe(
-      'Bearer realm="api", error="invalid_token", error_description="The access token is bound to another certificate"',
+      challenge(
+        { realm: 'api' },
+        { error: 'invalid_token', description: 'The access token is bound to another certificate' },
+      ),
     );
     expect(stolen.json).toEqual({
       error: 'invalid_token',

@@ -22,6 +22,7 @@ import {
   type TestPki,
 } from '@certbound/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { challengesOf } from '../support/challenge.js';
 
 const EXAMPLES = ['express-api', 'koa-api', 'fastify-api', 'nest-api'] as const;
 const EXAMPLES_DIR = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -180,8 +181,9 @@ describe.each(EXAMPLES)('examples/%s', (name) => {
     });
   };
 
+  const challengeOf = challengesOf({ realm });
   const challenge = (error: string, description: string, scope?: string) =>
-    `Bearer realm="${realm}", error="${error}", error_description="${description}"${scope ? `, scope="${scope}"` : ''}`;
+    challengeOf({ error, description, scope });
 
   it('serves /health without credentials', async () => {
     const res = await call('/health');
@@ -189,10 +191,10 @@ describe.each(EXAMPLES)('examples/%s', (name) => {
     expect(res.json).toEqual({ status: 'ok' });
   });
 
-  it('answers a request without a token with a bare challenge (RFC 6750 §3.1)', async () => {
+  it('answers a request without a token with the bare Bearer and DPoP challenges (RFC 6750 §3.1, RFC 9449 §7.1)', async () => {
     const res = await call('/accounts', { certificate: client });
     expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toBe(`Bearer realm="${realm}"`);
+    expect(res.headers['www-authenticate']).toBe(challengeOf());
     expect(res.json).toEqual({ error_description: 'Authentication required', code: 'credentials_missing' });
   });
 

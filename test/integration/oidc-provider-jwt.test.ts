@@ -13,6 +13,7 @@ import {
   type RegisteredClient,
   startAuthorizationServer,
 } from '../support/authorization-server.js';
+import { challenge } from '../support/challenge.js';
 import { type RunningApp, startHttpsApp } from '../support/https-app.js';
 
 const RESOURCE = 'https://api.example.test';
@@ -87,7 +88,10 @@ describe.each(['ES256', 'RS256'] as const)(
       expect(res.status).toBe(401);
       expect(res.json).toMatchObject({ error: 'invalid_token', code: 'cnf_mismatch' });
       expect(res.headers['www-authenticate']).toBe(
-        'Bearer realm="payments", error="invalid_token", error_description="The access token is bound to another certificate"',
+        challenge(
+          { realm: 'payments' },
+          { error: 'invalid_token', description: 'The access token is bound to another certificate' },
+        ),
       );
     });
 
@@ -97,7 +101,13 @@ describe.each(['ES256', 'RS256'] as const)(
       expect(res.status).toBe(401);
       expect(res.json).toMatchObject({ error: 'invalid_token', code: 'certificate_missing' });
       expect(res.headers['www-authenticate']).toBe(
-        'Bearer realm="payments", error="invalid_token", error_description="The access token is certificate-bound but no client certificate was presented"',
+        challenge(
+          { realm: 'payments' },
+          {
+            error: 'invalid_token',
+            description: 'The access token is certificate-bound but no client certificate was presented',
+          },
+        ),
       );
     });
 

@@ -13,6 +13,7 @@ import {
   type RegisteredClient,
   startAuthorizationServer,
 } from '../support/authorization-server.js';
+import { challenge } from '../support/challenge.js';
 import { type RunningApp, startHttpsApp } from '../support/https-app.js';
 
 const RESOURCE = 'https://api.example.test';
@@ -136,7 +137,10 @@ describe.each(methods)('opaque tokens introspected with %s', (_method, authOptio
     expect(res.status).toBe(401);
     expect(res.json).toMatchObject({ error: 'invalid_token', code: 'cnf_mismatch' });
     expect(res.headers['www-authenticate']).toBe(
-      'Bearer realm="payments", error="invalid_token", error_description="The access token is bound to another certificate"',
+      challenge(
+        { realm: 'payments' },
+        { error: 'invalid_token', description: 'The access token is bound to another certificate' },
+      ),
     );
   });
 
@@ -148,7 +152,10 @@ describe.each(methods)('opaque tokens introspected with %s', (_method, authOptio
       expect(res.status).toBe(401);
       expect(res.json).toMatchObject({ error: 'invalid_token', code: 'token_inactive' });
       expect(res.headers['www-authenticate']).toBe(
-        'Bearer realm="payments", error="invalid_token", error_description="The access token is not active"',
+        challenge(
+          { realm: 'payments' },
+          { error: 'invalid_token', description: 'The access token is not active' },
+        ),
       );
     }
   });

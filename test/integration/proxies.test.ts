@@ -18,6 +18,7 @@ import {
 } from '@certbound/testing';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { challenge } from '../support/challenge.js';
 import {
   DEFAULT_PROXY_HEADERS,
   type ProxyKind,
@@ -252,8 +253,17 @@ describe('the proxies themselves', () => {
 });
 
 const REALM = 'accounts';
-const CHALLENGE_CNF_MISMATCH = `Bearer realm="${REALM}", error="invalid_token", error_description="The access token is bound to another certificate"`;
-const CHALLENGE_CERTIFICATE_MISSING = `Bearer realm="${REALM}", error="invalid_token", error_description="The access token is certificate-bound but no client certificate was presented"`;
+const CHALLENGE_CNF_MISMATCH = challenge(
+  { realm: REALM },
+  { error: 'invalid_token', description: 'The access token is bound to another certificate' },
+);
+const CHALLENGE_CERTIFICATE_MISSING = challenge(
+  { realm: REALM },
+  {
+    error: 'invalid_token',
+    description: 'The access token is certificate-bound but no client certificate was presented',
+  },
+);
 
 const CNF_MISMATCH = {
   error: 'invalid_token',

@@ -201,7 +201,7 @@ describe('step-up authentication (RFC 9470)', () => {
     expect((await call(stepUp, token, 'POST', '/payments')).status).toBe(201);
   });
 
-  it.each([
+  it.each<[string, { acr?: string; auth_time?: number }]>([
     ['a weaker acr', { acr: 'pwd', auth_time: 0 }],
     ['an old authentication', { acr: 'mfa', auth_time: -3600 }],
     ['no auth_time', { acr: 'mfa' }],

@@ -9,6 +9,7 @@ import {
 } from '@certbound/testing';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { challengesOf } from '../../../test/support/challenge.js';
 import { type RunningApp, startHttpsApp } from '../../../test/support/https-app.js';
 
 let issuer: TestIssuer;
@@ -16,6 +17,11 @@ let clientA: TestCertificate;
 let clientB: TestCertificate;
 let app: RunningApp;
 let bareApp: RunningApp;
+const challenge = challengesOf({ realm: 'accounts' });
+const CNF_MISMATCH = {
+  error: 'invalid_token',
+  description: 'The access token is bound to another certificate',
+} as const;
 
 function options() {
   return { issuer: issuer.issuer, audience: issuer.audience, tls: { ca: issuer.ca }, realm: 'accounts' };
@@ -110,9 +116,7 @@ describe('@certbound/express', () => {
       error_description: 'The access token is bound to another certificate',
       code: 'cnf_mismatch',
     });
-    expect(res.headers['www-authenticate']).toBe(
-      'Bearer realm="accounts", error="invalid_token", error_description="The access token is bound to another certificate"',
-    );
+    expect(res.headers['www-authenticate']).toBe(challenge(CNF_MISMATCH));
   });
 
   it('rejects a bound token sent without a client certificate', async () => {
@@ -127,7 +131,7 @@ describe('@certbound/express', () => {
     const res = await call(app, '/me', undefined, clientA);
     expect(res.status).toBe(401);
     expect(res.json).toMatchObject({ code: 'credentials_missing' });
-    expect(res.headers['www-authenticate']).toBe('Bearer realm="accounts"');
+    expect(res.headers['www-authenticate']).toBe(challenge());
   });
 
   it('answers 403 insufficient_scope listing the required scopes', async () => {
@@ -136,7 +140,11 @@ describe('@certbound/express', () => {
     expect(res.status).toBe(403);
     expect(res.json).toMatchObject({ error: 'insufficient_scope', code: 'insufficient_scope' });
     expect(res.headers['www-authenticate']).toBe(
-      'Bearer realm="accounts", error="insufficient_scope", error_description="The access token lacks the required scope", scope="admin write"',
+      challenge({
+        error: 'insufficient_scope',
+        description: 'The access token lacks the required scope',
+        scope: 'admin write',
+      }),
     );
   });
 
@@ -151,9 +159,7 @@ describe('@certbound/express', () => {
     const token = await issuer.mintAccessToken({ certificate: clientA });
     const res = await call(bareApp, '/me', token, clientB);
     expect(res.status).toBe(401);
-    expect(res.headers['www-authenticate']).toBe(
-      'Bearer realm="accounts", error="invalid_token", error_description="The access token is bound to another certificate"',
-    );
+    expect(res.headers['www-authenticate']).toBe(challenge(CNF_MISMATCH));
     expect(res.body).not.toContain(token);
   });
 

@@ -17,6 +17,7 @@ import fastifyAuth from '@fastify/auth';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { challengesOf } from '../../../test/support/challenge.js';
 
 let pki: TestPki;
 let issuer: TestIssuer;
@@ -25,7 +26,8 @@ let clientB: TestCertificate;
 let apps: FastifyInstance[] = [];
 
 const MISMATCH_DESCRIPTION = 'The access token is bound to another certificate';
-const MISMATCH = `Bearer realm="fastify", error="invalid_token", error_description="${MISMATCH_DESCRIPTION}"`;
+const challenge = challengesOf({ realm: 'fastify' });
+const MISMATCH = challenge({ error: 'invalid_token', description: MISMATCH_DESCRIPTION });
 const MULTIPLE_METHODS = 'Multiple methods used to include access token';
 
 function options() {
@@ -109,7 +111,11 @@ describe('@certbound/fastify with hook: false', () => {
     const admin = await httpsRequest(`${url}/admin`, { ca, certificate: clientA, headers: await bearer() });
     expect(admin.status).toBe(403);
     expect(admin.headers['www-authenticate']).toBe(
-      'Bearer realm="fastify", error="insufficient_scope", error_description="The access token lacks the required scope", scope="admin"',
+      challenge({
+        error: 'insufficient_scope',
+        description: 'The access token lacks the required scope',
+        scope: 'admin',
+      }),
     );
     expect(admin.json).toEqual({
       error: 'insufficient_scope',
@@ -202,7 +208,7 @@ describe('@certbound/fastify with hook: false', () => {
       const twice = await post('access_token=x&amount=10');
       expect(twice.status).toBe(400);
       expect(twice.headers['www-authenticate']).toBe(
-        `Bearer realm="fastify", error="invalid_request", error_description="${MULTIPLE_METHODS}"`,
+        challenge({ error: 'invalid_request', description: MULTIPLE_METHODS }),
       );
       expect(twice.json).toEqual({
         error: 'invalid_request',

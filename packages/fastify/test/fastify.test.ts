@@ -2,15 +2,19 @@ import type { AddressInfo } from 'node:net';
 import { createVerifier } from '@certbound/core';
 import { certbound, errorHandler, requireScopes } from '@certbound/fastify';
 import {
+  createDpopProof,
   createTestIssuer,
   createTestPki,
+  dpopThumbprint,
   httpsRequest,
   type TestCertificate,
   type TestIssuer,
   type TestPki,
 } from '@certbound/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { generateKeyPair } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { challengesOf } from '../../../test/support/challenge.js';
 import { http2Request } from '../../../test/support/http2-request.js';
 
 let pki: TestPki;
@@ -19,8 +23,11 @@ let clientA: TestCertificate;
 let clientB: TestCertificate;
 let apps: FastifyInstance[] = [];
 
-const MISMATCH =
-  'Bearer realm="fastify", error="invalid_token", error_description="The access token is bound to another certificate"';
+const challenge = challengesOf({ realm: 'fastify' });
+const MISMATCH = challenge({
+  error: 'invalid_token',
+  description: 'The access token is bound to another certificate',
+});
 
 function options() {
   return { issuer: issuer.issuer, audience: issuer.audience, tls: { ca: issuer.ca }, realm: 'fastify' };
@@ -130,6 +137,50 @@ describe('@certbound/fastify', () => {
     });
   });
 
+  it("verifies DPoP proofs over HTTP/2 against the request's :authority", async () => {
+    const app = Fastify({ http2: true, https: tls() });
+    app.setErrorHandler(errorHandler());
+    await app.register(certbound, options());
+    app.get('/accounts', async (request) => ({
+      scheme: request.auth?.scheme,
+      jkt: request.auth?.jkt,
+      bound: request.auth?.bound,
+    }));
+    const origin = await listen(app as unknown as FastifyInstance);
+    const url = `${origin}/accounts`;
+    const key = await generateKeyPair('ES256', { extractable: true });
+    const token = await issuer.mintAccessToken({ dpopKey: key });
+    const send = async (proofUrl: string) =>
+      http2Request(url, {
+        ca: pki.ca.cert,
+        headers: {
+          authorization: `DPoP ${token}`,
+          dpop: await createDpopProof({ key, method: 'GET', url: proofUrl, accessToken: token }),
+        },
+      });
+
+    const accepted = await send(url);
+    expect(accepted.status).toBe(200);
+    expect(JSON.parse(accepted.body)).toEqual({
+      scheme: 'DPoP',
+      jkt: await dpopThumbprint(key),
+      bound: true,
+    });
+    expect(accepted.headers['cache-control']).toBe('no-store');
+
+    // The same path on another authority: not the URI this request was sent to.
+    const elsewhere = await send(url.replace('127.0.0.1', 'localhost'));
+    expect(elsewhere.status).toBe(401);
+    expect(JSON.parse(elsewhere.body)).toEqual({
+      error: 'invalid_dpop_proof',
+      error_description: 'The DPoP proof is invalid',
+      code: 'dpop_proof_invalid',
+    });
+    expect(elsewhere.headers['www-authenticate']).toBe(
+      challenge({ scheme: 'DPoP', error: 'invalid_dpop_proof', description: 'The DPoP proof is invalid' }),
+    );
+  });
+
   it('opts a route out with config: { certbound: false } and runs requireScopes as a preHandler', async () => {
     const app = Fastify({ https: tls() });
     app.setErrorHandler(errorHandler());
@@ -150,7 +201,11 @@ describe('@certbound/fastify', () => {
     });
     expect(admin.status).toBe(403);
     expect(admin.headers['www-authenticate']).toBe(
-      'Bearer realm="fastify", error="insufficient_scope", error_description="The access token lacks the required scope", scope="admin"',
+      challenge({
+        error: 'insufficient_scope',
+        description: 'The access token lacks the required scope',
+        scope: 'admin',
+      }),
     );
   });
 

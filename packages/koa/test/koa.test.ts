@@ -3,15 +3,19 @@ import type { AddressInfo } from 'node:net';
 import { createVerifier } from '@certbound/core';
 import { certbound, errorHandler, requireScopes } from '@certbound/koa';
 import {
+  createDpopProof,
   createTestIssuer,
   createTestPki,
+  dpopThumbprint,
   httpsRequest,
   type TestCertificate,
   type TestIssuer,
   type TestPki,
 } from '@certbound/testing';
+import { generateKeyPair } from 'jose';
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { challenge } from '../../../test/support/challenge.js';
 import { http2Request } from '../../../test/support/http2-request.js';
 import { type RunningApp, startHttpsApp } from '../../../test/support/https-app.js';
 
@@ -22,8 +26,10 @@ let clientB: TestCertificate;
 const running: RunningApp[] = [];
 
 const REALM = 'koa';
-const MISMATCH =
-  'Bearer realm="koa", error="invalid_token", error_description="The access token is bound to another certificate"';
+const MISMATCH = challenge(
+  { realm: REALM },
+  { error: 'invalid_token', description: 'The access token is bound to another certificate' },
+);
 
 function options() {
   return { issuer: issuer.issuer, audience: issuer.audience, tls: { ca: issuer.ca }, realm: REALM };
@@ -110,6 +116,57 @@ describe('@certbound/koa', () => {
     const rejected = await http2Request(url, { ca: pki.ca.cert, certificate: clientB, headers });
     expect(rejected.status).toBe(401);
     expect(rejected.headers['www-authenticate']).toBe(MISMATCH);
+  });
+
+  it("verifies DPoP proofs over HTTP/2 against the request's :authority", async () => {
+    const app = new Koa();
+    app.use(errorHandler());
+    app.use(certbound(options()));
+    app.use((ctx) => {
+      ctx.body = { scheme: ctx.state.auth?.scheme, jkt: ctx.state.auth?.jkt, bound: ctx.state.auth?.bound };
+    });
+    const server = createSecureServer(
+      { cert: pki.server.cert, key: pki.server.key, requestCert: true, rejectUnauthorized: false },
+      app.callback(),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    running.push({ url: '', close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+    const port = (server.address() as AddressInfo).port;
+    const url = `https://127.0.0.1:${port}/accounts`;
+    const key = await generateKeyPair('ES256', { extractable: true });
+    const token = await issuer.mintAccessToken({ dpopKey: key });
+    const send = async (proofUrl: string) =>
+      http2Request(url, {
+        ca: pki.ca.cert,
+        headers: {
+          authorization: `DPoP ${token}`,
+          dpop: await createDpopProof({ key, method: 'GET', url: proofUrl, accessToken: token }),
+        },
+      });
+
+    const accepted = await send(url);
+    expect(accepted.status).toBe(200);
+    expect(JSON.parse(accepted.body)).toEqual({
+      scheme: 'DPoP',
+      jkt: await dpopThumbprint(key),
+      bound: true,
+    });
+    expect(accepted.headers['cache-control']).toBe('no-store');
+
+    // The same path on another authority: not the URI this request was sent to.
+    const elsewhere = await send(`https://localhost:${port}/accounts`);
+    expect(elsewhere.status).toBe(401);
+    expect(JSON.parse(elsewhere.body)).toEqual({
+      error: 'invalid_dpop_proof',
+      error_description: 'The DPoP proof is invalid',
+      code: 'dpop_proof_invalid',
+    });
+    expect(elsewhere.headers['www-authenticate']).toBe(
+      challenge(
+        { realm: REALM },
+        { scheme: 'DPoP', error: 'invalid_dpop_proof', description: 'The DPoP proof is invalid' },
+      ),
+    );
   });
 
   it('accepts a shared verifier', async () => {

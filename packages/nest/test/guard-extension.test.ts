@@ -29,10 +29,12 @@ import {
 import { ExternalContextCreator, NestFactory, Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { challengesOf } from '../../../test/support/challenge.js';
 
 const REALM = 'nest';
 const MISMATCH_DESCRIPTION = 'The access token is bound to another certificate';
-const MISMATCH = `Bearer realm="${REALM}", error="invalid_token", error_description="${MISMATCH_DESCRIPTION}"`;
+const challenge = challengesOf({ realm: REALM });
+const MISMATCH = challenge({ error: 'invalid_token', description: MISMATCH_DESCRIPTION });
 
 /** What a GraphQL driver's `context: ({ req, res }) => ({ req, res })` gives resolvers. */
 interface ResolverContext {
@@ -187,7 +189,11 @@ describe('CertboundGuard subclasses', () => {
 
     const unscoped = await call('/graphql', clientA, 'write');
     expect(unscoped.headers['www-authenticate']).toBe(
-      `Bearer realm="${REALM}", error="insufficient_scope", error_description="The access token lacks the required scope", scope="read"`,
+      challenge({
+        error: 'insufficient_scope',
+        description: 'The access token lacks the required scope',
+        scope: 'read',
+      }),
     );
     expect(unscoped.json).toEqual({
       errors: [

@@ -21,6 +21,7 @@ import { Controller, Get, type INestApplication, Module, UseGuards } from '@nest
 import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { challenge } from '../../../test/support/challenge.js';
 
 let pki: TestPki;
 let issuer: TestIssuer;
@@ -99,7 +100,14 @@ describe('@certbound/nest', () => {
       const transfer = await request('/accounts/transfer');
       expect(transfer.status).toBe(403);
       expect(transfer.headers['www-authenticate']).toBe(
-        'Bearer realm="nest", error="insufficient_scope", error_description="The access token lacks the required scope", scope="write read"',
+        challenge(
+          { realm: 'nest' },
+          {
+            error: 'insufficient_scope',
+            description: 'The access token lacks the required scope',
+            scope: 'write read',
+          },
+        ),
       );
       expect(transfer.json).toEqual({
         error: 'insufficient_scope',
@@ -204,6 +212,8 @@ describe('@certbound/nest', () => {
           authorization_servers: [issuer.issuer],
           bearer_methods_supported: ['header'],
           tls_client_certificate_bound_access_tokens: true,
+          dpop_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256'],
+          dpop_bound_access_tokens_required: false,
           resource_name: 'Payments',
         });
         const head = await httpsRequest(`${url}${path}`, { method: 'HEAD', ca: pki.ca.cert });
@@ -212,7 +222,7 @@ describe('@certbound/nest', () => {
         const challenged = await httpsRequest(`${url}/api/accounts`, { ca: pki.ca.cert });
         expect(challenged.status).toBe(401);
         expect(challenged.headers['www-authenticate']).toBe(
-          `Bearer realm="nest", resource_metadata="https://api.example.com${path}"`,
+          challenge({ realm: 'nest', resourceMetadata: `https://api.example.com${path}` }),
         );
       } finally {
         await app.close();

@@ -62,7 +62,7 @@ describe('@certbound/testing', () => {
       .set('authorization', `Bearer ${token}`);
     expect(rejected.status).toBe(401);
     expect(rejected.headers['www-authenticate']).toBe(
-      'Bearer realm="api", error="invalid_token", error_description="The access token is bound to another certificate"',
+      'Bearer realm="api", error="invalid_token", error_description="The access token is bound to another certificate", DPoP realm="api", algs="ES256 ES384 EdDSA PS256 RS256"',
     );
     expect(rejected.body).toEqual({
       error: 'invalid_token',

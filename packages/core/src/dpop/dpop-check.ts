@@ -63,8 +63,9 @@ export class DpopCheck {
     const target = req.originalUrl ?? req.url ?? '';
     // Absolute-form targets (RFC 9112 §3.2.2) name their own origin.
     const absolute = target.startsWith('/') ? undefined : normalizeHtu(target);
-    const origins =
-      this.#origins ?? [absolute === undefined ? requestOrigin(req, this.#trustedProxy) : new URL(absolute).origin];
+    const origins = this.#origins ?? [
+      absolute === undefined ? requestOrigin(req, this.#trustedProxy) : new URL(absolute).origin,
+    ];
     const htu: string[] = [];
     for (const origin of origins) {
       const uri = origin === undefined ? undefined : requestHtu(origin, target);

@@ -84,7 +84,8 @@ export async function verifyProof(request: ProofRequest, rules: ProofRules): Pro
   }
   const alg = header.alg;
   // `typ` is a media type (RFC 7515 §4.1.9): case-insensitive, `application/` implied.
-  const typ = typeof header.typ === 'string' ? header.typ.toLowerCase().replace(/^application\//, '') : undefined;
+  const typ =
+    typeof header.typ === 'string' ? header.typ.toLowerCase().replace(/^application\//, '') : undefined;
   if (typ !== 'dpop+jwt' || typeof alg !== 'string' || !rules.algorithms.includes(alg)) invalid();
   const jwk = publicJwk(header.jwk);
   let payload: JWTPayload;
