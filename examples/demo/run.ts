@@ -6,14 +6,18 @@
  *     authentication (`tls_client_auth` and `self_signed_tls_client_auth`) issuing
  *     certificate-bound access tokens, as JWTs and as opaque tokens it answers RFC 7662
  *     introspection for;
- *   - an Express API protected by @certbound/express over mutual TLS.
+ *   - an Express API protected by @certbound/express over mutual TLS;
+ *   - a DPoP client (RFC 9449, proofs made by oauth4webapi) whose DPoP-bound token the same API
+ *     accepts only with a fresh proof of its key.
  * Every step prints ✔ or ✘; the demo exits non-zero if any step does not behave as described,
  * and closes every server it started.
  */
 import { certbound, errorHandler, requireScopes } from '@certbound/express';
 import { createTestPki, type HttpsResponse, httpsRequest, type TestCertificate } from '@certbound/testing';
 import express from 'express';
+import { generateKeyPair } from 'jose';
 import { startAuthorizationServer } from '../../test/support/authorization-server.js';
+import { dpopClient } from '../../test/support/dpop-client.js';
 import { startHttpsApp } from '../../test/support/https-app.js';
 
 const RESOURCE = 'https://api.bank.example';
@@ -58,7 +62,11 @@ async function call(
 const decodePayload = (jwt: string) =>
   JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
 
-console.log(bold('certbound demo: RFC 8705 certificate-bound access tokens, end to end on loopback\n'));
+console.log(
+  bold(
+    'certbound demo: RFC 8705 certificate-bound and RFC 9449 DPoP-bound access tokens, end to end on loopback\n',
+  ),
+);
 
 const pki = await createTestPki();
 const [certA, lookAlikeB, selfSignedC] = await Promise.all([
@@ -167,6 +175,63 @@ try {
     'an attacker replays the stolen opaque token with certificate A',
     { path: '/accounts', certificate: certA, token: opaque },
     { status: 401, code: 'cnf_mismatch' },
+  );
+
+  console.log(bold('\n3. A DPoP-bound token (RFC 9449): the client proves its key on every request'));
+  const mobileKey = await generateKeyPair('ES256', { extractable: true });
+  const mobile = dpopClient(mobileKey, { ca: pki.ca.cert });
+  const mobileClient = await as.registerDpopClient({ clientId: 'mobile-app' });
+  const dpopToken = await as.issueDpopToken(mobileClient, mobile.handle, { scope: 'accounts:read' });
+  const jkt = (decodePayload(dpopToken).cnf as Record<string, unknown> | undefined)?.jkt;
+  report(jkt === (await mobile.handle.calculateThumbprint()), 'the app gets a token bound to its DPoP key', [
+    `cnf ${JSON.stringify({ jkt })}`,
+  ]);
+  const dpopCall = async (
+    title: string,
+    send: () => Promise<HttpsResponse>,
+    expected: { status: number; code?: string },
+  ): Promise<HttpsResponse> => {
+    const response = await send();
+    const body = response.json as { code?: string } | undefined;
+    report(
+      response.status === expected.status && (expected.code === undefined || body?.code === expected.code),
+      title,
+      [
+        `GET /accounts → ${response.status} ${response.body}`,
+        ...(response.status === 401 ? [`WWW-Authenticate: ${response.headers['www-authenticate']}`] : []),
+      ],
+    );
+    return response;
+  };
+  let sent: Record<string, string> = {};
+  await dpopCall(
+    'the app calls the API with Authorization: DPoP and a fresh proof',
+    async () => {
+      const exchange = await mobile.request('GET', `${api.url}/accounts`, dpopToken);
+      sent = exchange.sent;
+      return exchange.response;
+    },
+    { status: 200 },
+  );
+  await dpopCall(
+    'an attacker replays the captured request, proof and all',
+    () => httpsRequest(`${api.url}/accounts`, { ca: pki.ca.cert, headers: sent }),
+    { status: 401, code: 'dpop_proof_replayed' },
+  );
+  const attacker = dpopClient(await generateKeyPair('ES256', { extractable: true }), { ca: pki.ca.cert });
+  await dpopCall(
+    'an attacker uses the stolen token with proofs of its own key',
+    async () => (await attacker.request('GET', `${api.url}/accounts`, dpopToken)).response,
+    { status: 401, code: 'dpop_key_mismatch' },
+  );
+  await dpopCall(
+    'an attacker sends the stolen token as a plain Bearer token',
+    () =>
+      httpsRequest(`${api.url}/accounts`, {
+        ca: pki.ca.cert,
+        headers: { authorization: `Bearer ${dpopToken}` },
+      }),
+    { status: 401, code: 'dpop_scheme_required' },
   );
 } catch (error) {
   failures++;
