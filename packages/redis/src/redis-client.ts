@@ -1,11 +1,11 @@
 /**
- * The two client libraries the store speaks to, told apart by shape so that neither is a
- * dependency: ioredis has `call(command, ...args)`, node-redis (v4 and later) has
- * `sendCommand(args)`. Both are given the same raw commands, so they behave identically.
+ * The client libraries the stores speak to, told apart by shape so that neither is a dependency:
+ * ioredis has `call(command, ...args)`, node-redis (v4 and later) has `sendCommand(args)`. Both
+ * are given the same raw commands, so they behave identically.
  */
 
 /**
- * The part of an ioredis client the store uses: a `Redis` instance (standalone or sentinel) or a
+ * The part of an ioredis client the stores use: a `Redis` instance (standalone or sentinel) or a
  * `Cluster`, all of which route `call(command, ...args)` by key.
  */
 export interface IoredisLikeClient {
@@ -13,7 +13,7 @@ export interface IoredisLikeClient {
 }
 
 /**
- * The part of a node-redis client the store uses: `createClient()` (v4 and later) or
+ * The part of a node-redis client the stores use: `createClient()` (v4 and later) or
  * `createClientPool()`. node-redis's cluster and sentinel objects take routing arguments first
  * (`sendCommand(firstKey, isReadonly, args)`) and are not accepted; use ioredis for those.
  */
@@ -24,10 +24,13 @@ export interface NodeRedisLikeClient {
 /** A connected ioredis or node-redis client, created (and closed) by the application. */
 export type RedisClientLike = IoredisLikeClient | NodeRedisLikeClient;
 
-/** Sends one raw command. `signal` drops it from node-redis's queue if it was not sent yet. */
-export type SendCommand = (args: string[], signal: AbortSignal) => Promise<unknown>;
+/** One raw command: its name, then the one key it touches, then its other arguments. */
+export type RedisCommand = readonly [command: string, key: string, ...args: string[]];
 
-/** How the store talks to a client. */
+/** Sends one raw command. `signal` drops it from node-redis's queue if it was not sent yet. */
+export type SendCommand = (command: RedisCommand, signal: AbortSignal) => Promise<unknown>;
+
+/** How a store talks to a client. */
 export interface RedisConnection {
   send: SendCommand;
   /**
@@ -39,6 +42,14 @@ export interface RedisConnection {
   usable(): boolean;
 }
 
+/** The text of a reply given as a string or as bytes (node-redis with a Buffer type mapping). */
+export function textOf(reply: unknown): string | undefined {
+  if (typeof reply === 'string') return reply;
+  if (reply instanceof Uint8Array)
+    return Buffer.from(reply.buffer, reply.byteOffset, reply.length).toString();
+  return undefined;
+}
+
 /** How to use `client`, or `undefined` if it is neither library's client. */
 export function connectionOf(client: unknown): RedisConnection | undefined {
   // Objects only: every function has a `call` (Function.prototype.call).
@@ -47,7 +58,7 @@ export function connectionOf(client: unknown): RedisConnection | undefined {
   const call = shape.call;
   if (typeof call === 'function') {
     return {
-      send: (args) => call.apply(client, args) as Promise<unknown>,
+      send: (command) => call.apply(client, command) as Promise<unknown>,
       usable: () => typeof shape.status !== 'string' || shape.status === 'ready' || shape.status === 'wait',
     };
   }
@@ -56,7 +67,8 @@ export function connectionOf(client: unknown): RedisConnection | undefined {
   const routed = typeof shape.getSlotMaster === 'function' || typeof shape.getMasterNode === 'function';
   if (typeof sendCommand === 'function' && !routed) {
     return {
-      send: (args, abortSignal) => sendCommand.call(client, args, { abortSignal }) as Promise<unknown>,
+      send: (command, abortSignal) =>
+        sendCommand.call(client, [...command], { abortSignal }) as Promise<unknown>,
       usable: () => shape.isReady !== false,
     };
   }
