@@ -1,6 +1,7 @@
 export type {
   IoredisLikeClient,
   NodeRedisLikeClient,
+  NodeRedisLikeCluster,
   RedisClientLike,
 } from './redis-client.js';
 export {

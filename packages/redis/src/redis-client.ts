@@ -1,7 +1,12 @@
 /**
  * The client libraries the stores speak to, told apart by shape so that neither is a dependency:
- * ioredis has `call(command, ...args)`, node-redis (v4 and later) has `sendCommand(args)`. Both
- * are given the same raw commands, so they behave identically.
+ * ioredis has `call(command, ...args)`; a node-redis client or pool has `sendCommand(args)`; a
+ * node-redis cluster has `sendCommand(firstKey, isReadonly, args)` next to its slot map. All are
+ * given the same raw commands, so they behave identically.
+ *
+ * Every command the stores send names exactly one key (see {@link RedisCommand}), so on a Redis
+ * Cluster each one goes to the master that holds that key's slot, and none can fail with
+ * `CROSSSLOT`.
  */
 
 /**
@@ -14,17 +19,32 @@ export interface IoredisLikeClient {
 
 /**
  * The part of a node-redis client the stores use: `createClient()` (v4 and later) or
- * `createClientPool()`. node-redis's cluster and sentinel objects take routing arguments first
- * (`sendCommand(firstKey, isReadonly, args)`) and are not accepted; use ioredis for those.
+ * `createClientPool()`.
  */
 export interface NodeRedisLikeClient {
   sendCommand(args: string[], options?: { abortSignal?: AbortSignal }): Promise<unknown>;
 }
 
-/** A connected ioredis or node-redis client, created (and closed) by the application. */
-export type RedisClientLike = IoredisLikeClient | NodeRedisLikeClient;
+/**
+ * The part of a node-redis cluster (`createCluster()`, v4 and later) the stores use: raw commands
+ * routed by their key. node-redis's sentinel object is not accepted; use ioredis for a sentinel.
+ */
+export interface NodeRedisLikeCluster {
+  sendCommand(
+    firstKey: string | undefined,
+    isReadonly: boolean | undefined,
+    args: string[],
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<unknown>;
+}
 
-/** One raw command: its name, then the one key it touches, then its other arguments. */
+/** A connected ioredis or node-redis client, pool or cluster, created (and closed) by the application. */
+export type RedisClientLike = IoredisLikeClient | NodeRedisLikeClient | NodeRedisLikeCluster;
+
+/**
+ * One raw command: its name, then the one key it touches, then its other arguments. No command
+ * with a second key exists here, so none spans two Redis Cluster slots.
+ */
 export type RedisCommand = readonly [command: string, key: string, ...args: string[]];
 
 /** Sends one raw command. `signal` drops it from node-redis's queue if it was not sent yet. */
@@ -42,6 +62,13 @@ export interface RedisConnection {
   usable(): boolean;
 }
 
+/**
+ * Whether a node-redis cluster may send `command` to a replica, if the application enabled
+ * `useReplicas` (ioredis decides the same with `scaleReads`). Only `GET` is a read here; a
+ * lagging replica can only make it miss.
+ */
+const readonly = (command: RedisCommand): boolean => command[0] === 'GET';
+
 /** The text of a reply given as a string or as bytes (node-redis with a Buffer type mapping). */
 export function textOf(reply: unknown): string | undefined {
   if (typeof reply === 'string') return reply;
@@ -50,7 +77,7 @@ export function textOf(reply: unknown): string | undefined {
   return undefined;
 }
 
-/** How to use `client`, or `undefined` if it is neither library's client. */
+/** How to use `client`, or `undefined` if it is none of the accepted clients. */
 export function connectionOf(client: unknown): RedisConnection | undefined {
   // Objects only: every function has a `call` (Function.prototype.call).
   if (typeof client !== 'object' || client === null) return undefined;
@@ -63,14 +90,23 @@ export function connectionOf(client: unknown): RedisConnection | undefined {
     };
   }
   const sendCommand = shape.sendCommand;
-  // node-redis's cluster and sentinel take routing arguments first: sendCommand(firstKey, isReadonly, args).
-  const routed = typeof shape.getSlotMaster === 'function' || typeof shape.getMasterNode === 'function';
-  if (typeof sendCommand === 'function' && !routed) {
+  if (typeof sendCommand !== 'function') return undefined;
+  // node-redis's sentinel takes routing arguments of its own: sendCommand(isReadonly, args).
+  if (typeof shape.getMasterNode === 'function') return undefined;
+  const usable = () => shape.isReady !== false;
+  // node-redis's cluster has slot-map methods (getSlotMaster, nodeClient) and routes by firstKey.
+  if (typeof shape.getSlotMaster === 'function' || typeof shape.nodeClient === 'function') {
     return {
       send: (command, abortSignal) =>
-        sendCommand.call(client, [...command], { abortSignal }) as Promise<unknown>,
-      usable: () => shape.isReady !== false,
+        sendCommand.call(client, command[1], readonly(command), [...command], {
+          abortSignal,
+        }) as Promise<unknown>,
+      usable,
     };
   }
-  return undefined;
+  return {
+    send: (command, abortSignal) =>
+      sendCommand.call(client, [...command], { abortSignal }) as Promise<unknown>,
+    usable,
+  };
 }

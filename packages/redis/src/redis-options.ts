@@ -39,7 +39,7 @@ export function clientOption(store: string, client: unknown): RedisConnection {
   if (connection === undefined) {
     fail(
       `${store}.client`,
-      'an ioredis client (Redis or Cluster) or a node-redis client or pool (for a cluster or sentinel, use ioredis)',
+      'an ioredis client (Redis or Cluster) or a node-redis client, pool or cluster (for a sentinel, use ioredis)',
     );
   }
   return connection;

@@ -101,6 +101,20 @@ describe('redisReplayStore with a stand-in client', () => {
     });
   });
 
+  it('routes the command of a node-redis cluster by its one key, to a master', async () => {
+    const sendCommand = vi.fn(async () => 'OK');
+    const cluster = { sendCommand, getSlotMaster() {}, nodeClient() {} };
+    expect(await redisReplayStore({ client: cluster }).setIfAbsent(KEY, 1000)).toBe(true);
+    expect(sendCommand.mock.calls).toEqual([
+      [
+        `certbound:${KEY}`,
+        false,
+        ['SET', `certbound:${KEY}`, '1', 'NX', 'PX', '1000'],
+        { abortSignal: expect.any(AbortSignal) },
+      ],
+    ]);
+  });
+
   it('rejects a reply that is neither OK nor nil', async () => {
     for (const reply of [1, 'QUEUED', ['OK'], undefined]) {
       const store = redisReplayStore({ client: { call: async () => reply } });

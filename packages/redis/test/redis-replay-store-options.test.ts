@@ -4,9 +4,10 @@ import { redisReplayStore } from '../src/index.js';
 
 const ioredisLike = { call: async () => 'OK' };
 const nodeRedisLike = { sendCommand: async () => 'OK' };
+const nodeRedisClusterLike = { sendCommand: async () => 'OK', getSlotMaster() {}, nodeClient() {} };
 
 const CLIENT_MESSAGE =
-  'Invalid certbound option: "redisReplayStore.client" must be an ioredis client (Redis or Cluster) or a node-redis client or pool (for a cluster or sentinel, use ioredis)';
+  'Invalid certbound option: "redisReplayStore.client" must be an ioredis client (Redis or Cluster) or a node-redis client, pool or cluster (for a sentinel, use ioredis)';
 const TIMEOUT_MESSAGE =
   'Invalid certbound option: "redisReplayStore.timeoutMs" must be a positive integer up to 60000';
 
@@ -57,8 +58,8 @@ describe('redisReplayStore options', () => {
     expect(() => redisReplayStore(options as never)).toThrow(new TypeError(message));
   });
 
-  it('accepts either client library, a prefix, and the limits of timeoutMs', () => {
-    for (const client of [ioredisLike, nodeRedisLike]) {
+  it('accepts either client library or a node-redis cluster, a prefix, and the limits of timeoutMs', () => {
+    for (const client of [ioredisLike, nodeRedisLike, nodeRedisClusterLike]) {
       expect(redisReplayStore({ client })).toEqual({ setIfAbsent: expect.any(Function) });
     }
     for (const options of [
