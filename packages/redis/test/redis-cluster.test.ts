@@ -136,8 +136,12 @@ describe('both stores on a Redis Cluster shared by ioredis and node-redis instan
 
   it('returns, through each library, what the other one wrote', async () => {
     const [ioredis, nodeRedis] = clients as [ClientHandle, ClientHandle];
-    const cache = [ioredis, nodeRedis].map((c) => redisStore({ client: c.client, secret: SECRET }));
-    const replay = [ioredis, nodeRedis].map((c) => redisReplayStore({ client: c.client }));
+    const cache = [ioredis, nodeRedis].map((c) =>
+      redisStore({ client: c.client, secret: SECRET, timeoutMs: TIMEOUT_MS }),
+    );
+    const replay = [ioredis, nodeRedis].map((c) =>
+      redisReplayStore({ client: c.client, timeoutMs: TIMEOUT_MS }),
+    );
     const [a, b] = [newKey('introspection'), newKey('introspection')];
     const [entryA, entryB] = [newEntry(), newEntry()];
     await cache[0]!.set(a, entryA, 30_000);
@@ -151,5 +155,33 @@ describe('both stores on a Redis Cluster shared by ioredis and node-redis instan
       await replay[1]!.setIfAbsent(d, 30_000),
       await replay[0]!.setIfAbsent(d, 30_000),
     ]).toEqual([true, false, true, false]);
+  });
+
+  it('sends only commands that name exactly one key, as Redis itself reads them (COMMAND GETKEYS)', async () => {
+    const [ioredis] = clients as [ClientHandle];
+    const sent: string[][] = [];
+    // The ioredis Cluster, recording each command the stores send through it.
+    const recording = {
+      call: (command: string, ...args: string[]) => {
+        sent.push([command, ...args]);
+        return ioredis.command(command, ...args);
+      },
+    };
+    const cache = redisStore({ client: recording, secret: SECRET, timeoutMs: TIMEOUT_MS });
+    const replay = redisReplayStore({ client: recording, timeoutMs: TIMEOUT_MS });
+    const [key, proof] = [newKey('introspection'), newKey('dpop')];
+    await cache.set(key, newEntry(), 30_000);
+    await cache.get(key);
+    await cache.delete(key);
+    await replay.setIfAbsent(proof, 30_000);
+
+    expect(sent.map(([command]) => command)).toEqual(['SET', 'GET', 'DEL', 'SET']);
+    const keys = await Promise.all(sent.map((command) => ioredis.command('COMMAND', 'GETKEYS', ...command)));
+    expect(keys).toEqual([
+      [`certbound:${key}`],
+      [`certbound:${key}`],
+      [`certbound:${key}`],
+      [`certbound:${proof}`],
+    ]);
   });
 });
