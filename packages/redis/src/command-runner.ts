@@ -1,13 +1,14 @@
 /**
  * Runs raw commands within a time budget and never throws: a slow or absent Redis is a failed
- * command, which the store turns into a miss.
+ * command, which `redisStore` turns into a miss and `redisReplayStore` into a rejection. Both
+ * stores use it, each with a runner of its own.
  *
  * - While the client says it is disconnected, nothing is sent: the command fails at once.
  * - While commands keep timing out or failing, one at a time is let through to probe Redis and
  *   the others fail at once, so requests do not each wait `timeoutMs`. The first command that
  *   succeeds ends that state; there is no timer and no circuit that stays open.
  */
-import type { RedisConnection } from './redis-client.js';
+import type { RedisCommand, RedisConnection } from './redis-client.js';
 
 /** What {@link CommandRunner.run} resolves to when the command failed, timed out or was skipped. */
 export const FAILED: unique symbol = Symbol('certbound.redis.failed');
@@ -26,13 +27,13 @@ export class CommandRunner {
   }
 
   /** The command's reply, or {@link FAILED}. Never rejects. */
-  async run(args: string[]): Promise<unknown> {
+  async run(command: RedisCommand): Promise<unknown> {
     if (this.#failing && this.#probing) return FAILED;
     if (!this.#usable()) return FAILED;
     const probe = this.#failing;
     if (probe) this.#probing = true;
     try {
-      const reply = await this.#withinBudget(args);
+      const reply = await this.#withinBudget(command);
       this.#failing = false;
       return reply;
     } catch {
@@ -51,7 +52,7 @@ export class CommandRunner {
     }
   }
 
-  #withinBudget(args: string[]): Promise<unknown> {
+  #withinBudget(command: RedisCommand): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const controller = new AbortController();
       const timer = setTimeout(() => {
@@ -61,7 +62,7 @@ export class CommandRunner {
       timer.unref();
       let reply: Promise<unknown>;
       try {
-        reply = Promise.resolve(this.#connection.send(args, controller.signal));
+        reply = Promise.resolve(this.#connection.send(command, controller.signal));
       } catch (error) {
         clearTimeout(timer);
         reject(error);

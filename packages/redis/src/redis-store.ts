@@ -6,22 +6,17 @@
 import type { CacheEntry, CacheStore } from '@certbound/core';
 import { CommandRunner, FAILED } from './command-runner.js';
 import { decodeEntry, encodeEntry } from './entry-format.js';
+import { textOf } from './redis-client.js';
 import { normalizeRedisStoreOptions, type RedisStoreOptions } from './redis-store-options.js';
 
-function textOf(reply: unknown): string | undefined {
-  if (typeof reply === 'string') return reply;
-  if (reply instanceof Uint8Array)
-    return Buffer.from(reply.buffer, reply.byteOffset, reply.length).toString();
-  return undefined;
-}
-
 /**
- * Creates a {@link CacheStore} over a connected ioredis or node-redis client, to plug in as
- * `introspection.cache.store` so that API instances share introspection results.
+ * Creates a {@link CacheStore} over a connected ioredis or node-redis client (standalone, pool or
+ * cluster), to plug in as `introspection.cache.store` so that API instances share introspection
+ * results.
  *
  * - Keys are `${prefix}${key}`, where the core's `key` is already a namespaced SHA-256 hash of
- *   the token (never the token). Only `GET`, `SET … PX …` and `DEL` are sent; never `KEYS` or
- *   `SCAN`.
+ *   the token (never the token). Only `GET`, `SET … PX …` and `DEL` are sent, each on one key
+ *   (so on a Redis Cluster each goes to one slot's master); never `KEYS` or `SCAN`.
  * - Each value carries an HMAC-SHA-256, under `secret`, of itself, its key and its expiry: an
  *   entry altered in Redis, copied or moved to another key, or with its expiry changed, is a
  *   miss.

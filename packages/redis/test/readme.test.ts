@@ -2,7 +2,8 @@
  * The README's programs compile, as TypeScript, against the real types of both client libraries.
  * The workspace-wide check (`test/docs`) compiles `ts` blocks from the repository root, where
  * neither `ioredis` nor `redis` resolves (they are this package's dev dependencies only), so this
- * README's quick starts are `js` blocks, written to compile as TypeScript too, and checked here.
+ * README's programs (quick starts, the replay store, Redis Cluster) are `js` blocks, written to
+ * compile as TypeScript too, and checked here.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -35,9 +36,15 @@ function programsOf(text: string): { line: number; code: string }[] {
 }
 
 describe('README', () => {
-  it('has quick starts for both clients that compile against their types', async () => {
+  it('has programs for both clients, standalone and cluster, that compile against their types', async () => {
     const programs = programsOf(await readFile(join(pkg, 'README.md'), 'utf8'));
-    expect(programs.map((p) => p.code.match(/from '(ioredis|redis)'/)?.[1])).toEqual(['ioredis', 'redis']);
+    expect(programs.map((p) => p.code.match(/from '(ioredis|redis)'/)?.[1])).toEqual([
+      'ioredis',
+      'redis',
+      'ioredis',
+      'ioredis',
+      'redis',
+    ]);
 
     out = await mkdtemp(join(tmpdir(), 'certbound-redis-readme-'));
     const files = await Promise.all(

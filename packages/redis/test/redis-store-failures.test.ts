@@ -92,6 +92,26 @@ describe('redisStore with a misbehaving client', () => {
     expect(await store.get(KEY)).toEqual(stored);
   });
 
+  it('routes each command of a node-redis cluster by its one key, a GET as a read', async () => {
+    const data = new Map<string, string>();
+    const sendCommand = vi.fn(async (_key: string, _readonly: boolean, [command, key, value]: string[]) => {
+      if (command === 'SET') data.set(key!, value!);
+      return command === 'GET' ? (data.get(key!) ?? null) : 'OK';
+    });
+    const cluster = { sendCommand, getSlotMaster() {} };
+    const store = redisStore({ client: cluster, secret: SECRET });
+    const stored = entry();
+    await store.set(KEY, stored, 30_000);
+    expect(await store.get(KEY)).toEqual(stored);
+    await store.delete(KEY);
+    const redisKey = `certbound:${KEY}`;
+    expect(sendCommand.mock.calls.map(([key, readonly, [command]]) => [key, readonly, command])).toEqual([
+      [redisKey, false, 'SET'],
+      [redisKey, true, 'GET'],
+      [redisKey, false, 'DEL'],
+    ]);
+  });
+
   it('gives up a command after timeoutMs: get misses, set and delete resolve', async () => {
     const fake = fakeIoredis();
     fake.state.mode = 'hang';

@@ -4,10 +4,11 @@ import { DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT_MS, redisStore } from '../s
 
 const ioredisLike = { call: async () => null };
 const nodeRedisLike = { sendCommand: async () => null };
+const nodeRedisClusterLike = { sendCommand: async () => null, getSlotMaster() {}, nodeClient() {} };
 const SECRET = 'a'.repeat(32);
 
 const CLIENT_MESSAGE =
-  'Invalid certbound option: "redisStore.client" must be an ioredis client (Redis or Cluster) or a node-redis client or pool (for a cluster or sentinel, use ioredis)';
+  'Invalid certbound option: "redisStore.client" must be an ioredis client (Redis or Cluster) or a node-redis client, pool or cluster (for a sentinel, use ioredis)';
 const SECRET_MESSAGE =
   'Invalid certbound option: "redisStore.secret" must be a string or Buffer of at least 32 bytes';
 const TIMEOUT_MESSAGE =
@@ -23,11 +24,6 @@ const cases: [string, unknown, string][] = [
   ['a client with neither call nor sendCommand', { client: { get() {} }, secret: SECRET }, CLIENT_MESSAGE],
   ['a function as client', { client: () => undefined, secret: SECRET }, CLIENT_MESSAGE],
   ['a URL as client', { client: 'redis://localhost:6379', secret: SECRET }, CLIENT_MESSAGE],
-  [
-    'a node-redis cluster',
-    { client: { sendCommand: async () => null, getSlotMaster() {} }, secret: SECRET },
-    CLIENT_MESSAGE,
-  ],
   [
     'a node-redis sentinel',
     { client: { sendCommand: async () => null, getMasterNode() {} }, secret: SECRET },
@@ -74,8 +70,8 @@ describe('redisStore options', () => {
     }
   });
 
-  it('accepts either client library, a string or Buffer secret, and the limits of timeoutMs', () => {
-    for (const client of [ioredisLike, nodeRedisLike]) {
+  it('accepts either client library or a node-redis cluster, a string or Buffer secret, and the limits of timeoutMs', () => {
+    for (const client of [ioredisLike, nodeRedisLike, nodeRedisClusterLike]) {
       expect(redisStore({ client, secret: SECRET })).toEqual({
         get: expect.any(Function),
         set: expect.any(Function),

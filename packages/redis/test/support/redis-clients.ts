@@ -1,9 +1,9 @@
 /**
- * The two client libraries as an application would use them, connected to a test server. Each
- * test owns its clients and closes them; `error` events are handled, as an app must.
+ * The two client libraries as an application would use them, connected to a test server or
+ * cluster. Each test owns its clients and closes them; `error` events are handled, as an app must.
  */
-import { Redis } from 'ioredis';
-import { createClient } from 'redis';
+import { Cluster, Redis } from 'ioredis';
+import { createClient, createCluster } from 'redis';
 import type { RedisClientLike } from '../../src/index.js';
 
 export interface ClientHandle {
@@ -78,6 +78,54 @@ export const CLIENT_KINDS: ClientKind[] = [
       const { client, handle } = nodeRedis(port);
       client.connect().catch(() => undefined);
       return handle;
+    },
+  },
+];
+
+export interface ClusterClientKind {
+  name: 'ioredis Cluster' | 'node-redis createCluster';
+  /** A cluster client that discovers the cluster from the masters on `ports`, ready. */
+  connect(ports: number[]): Promise<ClientHandle>;
+}
+
+export const CLUSTER_CLIENT_KINDS: ClusterClientKind[] = [
+  {
+    name: 'ioredis Cluster',
+    async connect(ports) {
+      const client = new Cluster(
+        ports.map((port) => ({ host: HOST, port })),
+        { lazyConnect: true, clusterRetryStrategy: () => RETRY_MS },
+      );
+      client.on('error', () => undefined);
+      await client.connect();
+      return {
+        client,
+        command: (name, ...args) => client.call(name, ...args),
+        ready: () => client.status === 'ready',
+        async close() {
+          client.disconnect();
+        },
+      };
+    },
+  },
+  {
+    name: 'node-redis createCluster',
+    async connect(ports) {
+      const client = createCluster({
+        rootNodes: ports.map((port) => ({ socket: { host: HOST, port } })),
+        defaults: { socket: { reconnectStrategy: () => RETRY_MS } },
+      });
+      client.on('error', () => undefined);
+      await client.connect();
+      return {
+        client,
+        // Routed by the command's first argument after its name: the one key of every command here.
+        command: (...args) => client.sendCommand(args[1], false, args),
+        ready: () => client.isReady,
+        async close() {
+          if (client.isOpen) client.destroy();
+        },
+      };
     },
   },
 ];

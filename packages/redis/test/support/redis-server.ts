@@ -24,14 +24,21 @@ export interface RedisServer {
 
 /** A port nothing listens on right now (the kernel's choice). */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, HOST);
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  return address.port;
+  const [port] = await freePorts(1);
+  return port!;
+}
+
+/** `count` distinct ports nothing listens on right now (held together, so none is chosen twice). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer().listen(0, HOST));
+  await Promise.all(servers.map((server) => once(server, 'listening')));
+  const ports = servers.map((server) => {
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('no TCP address');
+    return address.port;
+  });
+  await Promise.all(servers.map((server) => once(server.close(), 'close')));
+  return ports;
 }
 
 function ping(port: number): Promise<boolean> {
@@ -44,6 +51,8 @@ function ping(port: number): Promise<boolean> {
     };
     socket.setTimeout(1000, () => done(false));
     socket.on('error', () => done(false));
+    // A server that exits (e.g. it could not bind its cluster bus port) may close without a word.
+    socket.on('close', () => done(false));
     socket.on('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       reply += chunk.toString();
@@ -57,10 +66,14 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-async function launch(port: number): Promise<ChildProcess> {
+/**
+ * Runs `redis-server` on `port` with `options` added (e.g. cluster mode) and waits until it
+ * answers PING; a server that exits first rejects with an error whose text says `exited`.
+ */
+export async function launchRedisServer(port: number, options: string[] = []): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no'],
+    ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', ...options],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   live.add(child);
@@ -93,7 +106,8 @@ async function launch(port: number): Promise<ChildProcess> {
   return child;
 }
 
-async function kill(child: ChildProcess | undefined): Promise<void> {
+/** Kills a server started by {@link launchRedisServer} (SIGKILL) and waits until it has exited. */
+export async function killRedisServer(child: ChildProcess | undefined): Promise<void> {
   if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
   child.kill('SIGKILL');
@@ -107,7 +121,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   // Another process may take the port between freePort() and redis-server binding it.
   for (let attempt = 1; child === undefined; attempt++) {
     try {
-      child = await launch(port);
+      child = await launchRedisServer(port);
     } catch (error) {
       if (attempt === 3 || !String(error).includes('exited')) throw error;
       port = await freePort();
@@ -117,14 +131,14 @@ export async function startRedisServer(): Promise<RedisServer> {
     host: HOST,
     port,
     async stop() {
-      await kill(child);
+      await killRedisServer(child);
     },
     async start() {
-      await kill(child);
-      child = await launch(port);
+      await killRedisServer(child);
+      child = await launchRedisServer(port);
     },
     async close() {
-      await kill(child);
+      await killRedisServer(child);
       child = undefined;
     },
   };
