@@ -48,6 +48,7 @@ export class DpopCheck {
     this.algorithms = Object.freeze([...options.algorithms]);
     this.#nonce = options.nonce && new NonceIssuer(options.nonce.secret, options.nonce.lifetimeSeconds);
     this.#rules = {
+      importedKeys: new Map(),
       algorithms: this.algorithms,
       proofMaxAgeSeconds: options.proofMaxAgeSeconds,
       clockToleranceSeconds,

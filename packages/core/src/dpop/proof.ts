@@ -9,6 +9,7 @@
  */
 import { hash } from 'node:crypto';
 import {
+  type CryptoKey,
   calculateJwkThumbprint,
   decodeProtectedHeader,
   importJWK,
@@ -29,6 +30,8 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 export interface ProofRules {
+  /** Proof keys already imported, by thumbprint and `alg`: a client signs every proof with the same key. */
+  importedKeys?: Map<string, CryptoKey>;
   algorithms: readonly string[];
   proofMaxAgeSeconds: number;
   clockToleranceSeconds: number;
@@ -73,6 +76,30 @@ function publicJwk(jwk: unknown): JWK {
   return jwk as JWK;
 }
 
+/** Most imported proof keys kept (clients reuse one key: the hit rate is what matters). */
+const IMPORTED_KEYS_MAX = 10_000;
+
+/**
+ * The proof key as a CryptoKey. Keyed by the RFC 7638 thumbprint, which covers every member that
+ * makes the public key, and by `alg`: the same key material imports to the same key.
+ */
+async function importedKey(
+  jwk: JWK,
+  alg: string,
+  jkt: string,
+  cache: Map<string, CryptoKey> | undefined,
+): Promise<CryptoKey> {
+  const id = `${alg}:${jkt}`;
+  const known = cache?.get(id);
+  if (known !== undefined) return known;
+  const key = (await importJWK(jwk, alg)) as CryptoKey;
+  if (cache !== undefined) {
+    if (cache.size >= IMPORTED_KEYS_MAX) cache.delete(cache.keys().next().value!);
+    cache.set(id, key);
+  }
+  return key;
+}
+
 /** Verifies the request's proof; the `jti` is the caller's to record. */
 export async function verifyProof(request: ProofRequest, rules: ProofRules): Promise<VerifiedProof> {
   const proof = proofField(request.fields);
@@ -89,8 +116,10 @@ export async function verifyProof(request: ProofRequest, rules: ProofRules): Pro
   if (typ !== 'dpop+jwt' || typeof alg !== 'string' || !rules.algorithms.includes(alg)) invalid();
   const jwk = publicJwk(header.jwk);
   let payload: JWTPayload;
+  let jkt: string;
   try {
-    const key = await importJWK(jwk, alg);
+    jkt = await calculateJwkThumbprint(jwk, 'sha256');
+    const key = await importedKey(jwk, alg, jkt, rules.importedKeys);
     ({ payload } = await jwtVerify(proof, key, { algorithms: [alg] }));
   } catch {
     invalid();
@@ -114,7 +143,7 @@ export async function verifyProof(request: ProofRequest, rules: ProofRules): Pro
     throw new InvalidTokenError('dpop_nonce_required', { dpopNonce: rules.nonce.current() });
   }
   return {
-    jkt: await calculateJwkThumbprint(jwk, 'sha256'),
+    jkt,
     jti,
     acceptableUntil: (iat + rules.proofMaxAgeSeconds + rules.clockToleranceSeconds) * 1000,
     alg,

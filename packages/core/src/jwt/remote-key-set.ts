@@ -51,10 +51,16 @@ export class RemoteKeySet implements KeyResolver {
   async candidates(header: Parameters<KeyResolver['candidates']>[0]) {
     const now = Date.now();
     let set = this.#set;
-    if (set === undefined || now - set.fetchedAt >= this.#options.maxAgeSeconds * 1000)
-      set = await this.#load();
-    const found = await selectCandidates(set.members, header);
-    if (found.length > 0 || header.kid === undefined || now - set.fetchedAt < JWKS_COOLDOWN_SECONDS * 1000) {
+    const expired = set === undefined || now - set.fetchedAt >= this.#options.maxAgeSeconds * 1000;
+    if (expired) set = await this.#load();
+    const found = await selectCandidates(set!.members, header);
+    // At most one fetch per lookup: one that just fetched (or tried to) does not fetch again.
+    if (
+      found.length > 0 ||
+      expired ||
+      header.kid === undefined ||
+      now - set!.fetchedAt < JWKS_COOLDOWN_SECONDS * 1000
+    ) {
       return found;
     }
     // An unknown kid, and the set is old enough to look again: the issuer may have added a key.

@@ -88,8 +88,8 @@ export async function selectCandidates(
     if (member.kty !== kty || (kid !== undefined && member.kid !== kid)) continue;
     try {
       found.push({ id: member.id, key: await member.resolve(header) });
-    } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey)) throw error;
+    } catch {
+      // Not a match, or a member jose cannot import (a corrupted key): never a candidate.
       continue;
     }
     if (found.length === MAX_CANDIDATE_KEYS) break;

@@ -48,6 +48,9 @@ export class TokenMemo {
   readonly #maxTtlMs: number;
   readonly #inFlight = new SingleFlight<ValidatedToken>();
   readonly #lasting: (error: unknown) => boolean;
+  /** Key ids forgotten, with the count of `forgetKeys` calls at that time (keys removed are few). */
+  readonly #forgotten = new Map<string, number>();
+  #forgets = 0;
 
   /**
    * @param lasting - which refusals to remember ({@link REFUSAL_MEMO_SECONDS}): those no later
@@ -77,6 +80,7 @@ export class TokenMemo {
       return Promise.resolve(hit);
     }
     reportCache('token', this.#inFlight.has(key) ? 'coalesced' : 'miss');
+    const forgetsAtStart = this.#forgets;
     return this.#inFlight.run(key, async () => {
       let validated: ValidatedToken;
       try {
@@ -89,6 +93,9 @@ export class TokenMemo {
         throw error;
       }
       const ttl = this.#ttlFor(validated);
+      // A validation made with a key forgotten while it ran is used once, never kept.
+      const forgottenAt = validated.keyId === undefined ? undefined : this.#forgotten.get(validated.keyId);
+      if (forgottenAt !== undefined && forgottenAt > forgetsAtStart) return validated;
       if (ttl > 0) lru.set(key, validated, { ttl, size: entrySize(token) });
       return validated;
     });
@@ -96,6 +103,8 @@ export class TokenMemo {
 
   /** Forgets every validation made with one of these keys (the JWK Set no longer has them). */
   forgetKeys(keyIds: ReadonlySet<string>): void {
+    this.#forgets++;
+    for (const id of keyIds) this.#forgotten.set(id, this.#forgets);
     const lru = this.#lru;
     if (lru === undefined) return;
     for (const [key, entry] of lru.entries()) {
