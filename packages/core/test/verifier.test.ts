@@ -18,8 +18,7 @@ import {
 } from '@certbound/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { X5T_S256_PATTERN } from '../src/thumbprint.js';
-import { afterHoldDown } from './support/hold-down.js';
-import { CNF_MISMATCH, NEAR_MISSES } from './support/near-misses.js';
+import { NEAR_MISSES, VERIFIER_CNF_MISMATCH } from './support/near-misses.js';
 import { failure } from './support/outcomes.js';
 
 let issuer: TestIssuer;
@@ -164,7 +163,7 @@ describe('a token bound to a certificate close to the presented one', () => {
     const token = await boundTo(confirmation);
     for (const certificate of [clientA.der, clientA.cert, new X509Certificate(clientA.der)]) {
       const error = await failure(verifier.verify({ authorization: `Bearer ${token}`, certificate }));
-      expect(error).toMatchObject(CNF_MISMATCH);
+      expect(error).toMatchObject(VERIFIER_CNF_MISMATCH);
     }
   });
 
@@ -176,7 +175,7 @@ describe('a token bound to a certificate close to the presented one', () => {
       const error = await failure(
         verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
       );
-      expect(error).toMatchObject(CNF_MISMATCH);
+      expect(error).toMatchObject(VERIFIER_CNF_MISMATCH);
     },
   );
 
@@ -222,10 +221,10 @@ describe('a token bound to a certificate close to the presented one', () => {
     it.each(NEAR_MISSES)('answers 401 cnf_mismatch to a token whose confirmation $name', async (nearMiss) => {
       const response = await call(await boundTo(nearMiss.from(clientA.thumbprint)));
       expect(response.status).toBe(401);
-      expect(response.headers['www-authenticate']).toBe(CNF_MISMATCH.headers['www-authenticate']);
+      expect(response.headers['www-authenticate']).toBe(VERIFIER_CNF_MISMATCH.headers['www-authenticate']);
       expect(response.json).toEqual({
         error: 'invalid_token',
-        error_description: CNF_MISMATCH.description,
+        error_description: VERIFIER_CNF_MISMATCH.description,
         code: 'cnf_mismatch',
       });
     });
@@ -250,10 +249,11 @@ describe('when the authorization server misbehaves', () => {
       });
       expect(error.headers).toEqual({ 'retry-after': '5' });
       issuer.outage('none');
-      const auth = await afterHoldDown(() =>
-        verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
-      );
+      // Nothing about the failure is remembered: the very next request discovers and is accepted.
+      const before = issuer.counters.discovery;
+      const auth = await verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der });
       expect(auth.bound).toBe(true);
+      expect(issuer.counters.discovery - before).toBe(1);
     },
   );
 
@@ -268,14 +268,17 @@ describe('when the authorization server misbehaves', () => {
       );
       expect(error).toMatchObject({ status: 503, code: 'authorization_server_unavailable' });
       issuer.outage('none');
-      const auth = await afterHoldDown(() =>
-        verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
-      );
+      // Nothing about the failure is remembered: the very next request fetches the set and is accepted.
+      const before = issuer.counters.jwks;
+      const auth = await verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der });
       expect(auth.bound).toBe(true);
+      expect(issuer.counters.jwks - before).toBe(1);
     },
   );
 
-  it('fails fast during an outage instead of calling the issuer on every request', async () => {
+  it('asks the issuer again on every request during an outage, and accepts the first one after it', async () => {
+    // The clock stands still: no failure is remembered, so none needs time to be forgotten.
+    vi.useFakeTimers({ toFake: ['Date'] });
     const verifier = verifierFor();
     const token = await issuer.mintAccessToken({ certificate: clientA });
     issuer.outage('error');
@@ -284,10 +287,15 @@ describe('when the authorization server misbehaves', () => {
       const error = await failure(
         verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
       );
-      expect(error.status).toBe(503);
+      expect(error).toMatchObject({ status: 503, code: 'authorization_server_unavailable' });
     }
-    // One attempt at each well-known location, then the hold-down answers.
-    expect(issuer.counters.discovery - before).toBe(2);
+    // Each request tried both well-known locations.
+    expect(issuer.counters.discovery - before).toBe(40);
+    issuer.outage('none');
+    await expect(
+      verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der }),
+    ).resolves.toMatchObject({ bound: true });
+    expect(issuer.counters.discovery - before).toBe(41);
   });
 
   it('keeps verifying with the keys it has while the JWK Set cannot be refreshed', async () => {
@@ -295,7 +303,7 @@ describe('when the authorization server misbehaves', () => {
     const token = await issuer.mintAccessToken({ certificate: clientA, expiresIn: 3600 });
     await verifier.verify({ authorization: `Bearer ${token}`, certificate: clientA.der });
     issuer.outage('down');
-    // Past the JWK Set's 10-minute max age: a refresh is due and fails.
+    // Past the JWK Set's 5-minute max age, within its hour of stale-if-error: a refresh is due and fails.
     vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 11 * 60_000 });
     const fresh = await issuer.mintAccessToken({ certificate: clientA, expiresIn: 3600 });
     await expect(
