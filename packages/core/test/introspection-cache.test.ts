@@ -10,7 +10,14 @@ const rules = { issuer: ISSUER, audience: ['https://api.example.com'] };
 const now = () => Math.floor(Date.now() / 1000);
 
 function cacheOptions(overrides: Partial<NormalizedIntrospectionCache> = {}): NormalizedIntrospectionCache {
-  return { max: 100, maxTtlSeconds: 60, negativeTtlSeconds: 10, store: undefined, ...overrides };
+  return {
+    max: 100,
+    maxTtlSeconds: 60,
+    negativeTtlSeconds: 10,
+    maxBytes: 32 * 1024 * 1024,
+    store: undefined,
+    ...overrides,
+  };
 }
 
 function memoryStore() {

@@ -69,7 +69,14 @@ describe('readIntrospection', () => {
       privateKey: undefined,
       signingAlg: undefined,
       timeoutMs: 5000,
-      cache: { max: 10_000, maxTtlSeconds: 60, negativeTtlSeconds: 10, store: undefined },
+      maxConcurrentCalls: 64,
+      cache: {
+        max: 10_000,
+        maxTtlSeconds: 60,
+        negativeTtlSeconds: 10,
+        maxBytes: 32 * 1024 * 1024,
+        store: undefined,
+      },
     });
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { InvalidTokenError } from '../src/errors.js';
-import { TokenMemo } from '../src/token/token-memo.js';
+import { DEFAULT_TOKEN_CACHE_MAX_BYTES, TokenMemo } from '../src/token/token-memo.js';
 import type { ValidatedToken } from '../src/token/validated-token.js';
 
 function validated(exp?: number): ValidatedToken {
@@ -12,12 +12,18 @@ function validated(exp?: number): ValidatedToken {
     scopes: [],
     times: { exp, nbf: undefined, iat: undefined },
     confirmation: undefined,
+    dpopTokenType: false,
   };
+}
+
+/** The memo's options: `max` entries, 60 s, and the default memory bound unless given. */
+function memoOptions(max: number, maxBytes = DEFAULT_TOKEN_CACHE_MAX_BYTES) {
+  return { max, maxTtlSeconds: 60, maxBytes };
 }
 
 describe('TokenMemo', () => {
   it('validates a token once and serves the cached validation afterwards', async () => {
-    const cache = new TokenMemo({ max: 10, maxTtlSeconds: 60 });
+    const cache = new TokenMemo(memoOptions(10));
     const validate = vi.fn(async () => validated(Date.now() / 1000 + 300));
     await cache.get('t', validate);
     await cache.get('t', validate);
@@ -25,7 +31,7 @@ describe('TokenMemo', () => {
   });
 
   it('shares one validation between concurrent misses for the same token', async () => {
-    const cache = new TokenMemo({ max: 10, maxTtlSeconds: 60 });
+    const cache = new TokenMemo(memoOptions(10));
     let resolve!: (v: ValidatedToken) => void;
     const validate = vi.fn(() => new Promise<ValidatedToken>((r) => (resolve = r)));
     const all = Promise.all(Array.from({ length: 50 }, () => cache.get('t', validate)));
@@ -36,7 +42,7 @@ describe('TokenMemo', () => {
   });
 
   it('does not cache failures', async () => {
-    const cache = new TokenMemo({ max: 10, maxTtlSeconds: 60 });
+    const cache = new TokenMemo(memoOptions(10));
     const validate = vi.fn(async () => {
       throw new InvalidTokenError('token_signature_invalid');
     });
@@ -48,7 +54,7 @@ describe('TokenMemo', () => {
   it('never keeps an entry past the token exp, nor past maxTtlSeconds', async () => {
     vi.useFakeTimers();
     try {
-      const cache = new TokenMemo({ max: 10, maxTtlSeconds: 60 });
+      const cache = new TokenMemo(memoOptions(10));
       const shortLived = vi.fn(async () => validated(Date.now() / 1000 + 10));
       await cache.get('short', shortLived);
       vi.advanceTimersByTime(9_000);
@@ -69,7 +75,7 @@ describe('TokenMemo', () => {
   });
 
   it('does not cache an already expired validation, and caches nothing when disabled', async () => {
-    const cache = new TokenMemo({ max: 10, maxTtlSeconds: 60 });
+    const cache = new TokenMemo(memoOptions(10));
     const expired = vi.fn(async () => validated(Date.now() / 1000 - 1));
     await cache.get('t', expired);
     await cache.get('t', expired);
@@ -82,7 +88,7 @@ describe('TokenMemo', () => {
   });
 
   it('holds at most max entries', async () => {
-    const cache = new TokenMemo({ max: 2, maxTtlSeconds: 60 });
+    const cache = new TokenMemo(memoOptions(2));
     const validate = vi.fn(async () => validated());
     for (const t of ['a', 'b', 'c', 'a']) await cache.get(t, validate);
     expect(validate).toHaveBeenCalledTimes(4);
