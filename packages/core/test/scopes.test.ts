@@ -56,7 +56,7 @@ describe('scopes', () => {
           status: 403,
           headers: {
             'www-authenticate':
-              'Bearer realm="vault", error="insufficient_scope", error_description="The access token lacks the required scope", scope="write"',
+              'Bearer realm="vault", error="insufficient_scope", error_description="The access token lacks the required scope", scope="write", DPoP realm="vault", algs="ES256 ES384 EdDSA PS256 RS256"',
           },
         }),
       );
