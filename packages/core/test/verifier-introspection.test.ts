@@ -5,6 +5,7 @@ import {
   type Verifier,
 } from '@certbound/core';
 import {
+  createDpopProof,
   createTestIssuer,
   createTestPki,
   type OutageMode,
@@ -13,6 +14,7 @@ import {
 } from '@certbound/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { OTHER_THUMBPRINT } from './support/certificates.js';
+import { rfc7638, testKey } from './support/keys.js';
 import { NEAR_MISSES, VERIFIER_CNF_MISMATCH } from './support/near-misses.js';
 import { failure } from './support/outcomes.js';
 
@@ -162,6 +164,37 @@ describe('opaque tokens through introspection', () => {
       expect(issuer.counters.introspection - before).toBe(1);
     },
   );
+
+  it('accepts an introspected DPoP token (token_type DPoP, cnf.jkt) under the DPoP scheme with a proof of its key', async () => {
+    const verifier = opaqueVerifier();
+    const key = await testKey('ES256');
+    const jkt = rfc7638(key.jwk);
+    const token = issuer.mintOpaqueToken({ claims: { token_type: 'DPoP', cnf: { jkt } } });
+    const url = 'https://api.example.com/accounts';
+    const dpop = await createDpopProof({ key, method: 'GET', url, accessToken: token });
+    await expect(
+      verifier.verify({ authorization: `DPoP ${token}`, dpop, method: 'GET', url }),
+    ).resolves.toMatchObject({ format: 'opaque', scheme: 'DPoP', jkt, bound: true });
+  });
+
+  it('answers 503 Retry-After 1 at once when introspection.maxConcurrentCalls are in flight', async () => {
+    const verifier = opaqueVerifier({
+      introspection: { ...issuer.introspectionClient, timeoutMs: 500, maxConcurrentCalls: 1 },
+    });
+    await call(verifier, issuer.mintOpaqueToken({ certificate: clientA }), clientA); // discovery done
+    const slow = issuer.mintOpaqueToken({ certificate: clientA });
+    issuer.outage('slow', { token: slow });
+    const before = issuer.counters.introspection;
+    const pending = failure(call(verifier, slow, clientA));
+    await vi.waitFor(() => expect(issuer.counters.introspection).toBe(before + 1));
+    const error = await failure(call(verifier, issuer.mintOpaqueToken({ certificate: clientA }), clientA));
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toMatchObject({ status: 503, error: undefined, code: 'authorization_server_unavailable' });
+    expect(error.headers).toEqual({ 'retry-after': '1' });
+    expect(issuer.counters.introspection).toBe(before + 1);
+    expect((await pending).headers).toEqual({ 'retry-after': '5' });
+    issuer.outage('none', { token: slow });
+  });
 
   it('answers 503 when the resource server credentials are refused (introspection 401)', async () => {
     const verifier = opaqueVerifier({
