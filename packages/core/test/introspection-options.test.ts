@@ -49,6 +49,18 @@ describe('introspection options', () => {
       '"introspection.endpoint" must be an https URL',
     ],
     [
+      { introspection: { clientId: 'a', clientSecret: 'b', maxConcurrentCalls: 0 } },
+      '"introspection.maxConcurrentCalls" must be a positive integer up to 100000',
+    ],
+    [
+      { introspection: { clientId: 'a', clientSecret: 'b', maxConcurrentCalls: 100_001 } },
+      '"introspection.maxConcurrentCalls" must be a positive integer up to 100000',
+    ],
+    [
+      { introspection: { clientId: 'a', clientSecret: 'b', cache: { maxBytes: -1 } } },
+      '"introspection.cache.maxBytes" must be a positive integer',
+    ],
+    [
       { introspection: { clientId: 'a', clientSecret: 'b', timeout: 5 } },
       'unknown option "introspection.timeout"',
     ],
