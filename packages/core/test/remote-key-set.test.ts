@@ -245,6 +245,19 @@ describe('RemoteKeySet: failures', () => {
     expect(fetches()).toBe(6);
   });
 
+  it('makes one fetch per lookup: an unknown kid in an old set that could not be fetched is not fetched for again', async () => {
+    publish(keyA);
+    const set = remoteSet();
+    const start = Date.now();
+    await idsFor(set, 'a');
+    stub.route(JWKS_PATH, { status: 500, body: {} });
+    at(start, 300_000);
+    // The set is due, the fetch fails, the last set stands in: it has no key "c", and the failed
+    // fetch was this lookup's one (a second would double its wait on a slow server).
+    expect(await idsFor(set, 'c')).toEqual([]);
+    expect(fetches()).toBe(2);
+  });
+
   it('forgets the discovered jwks_uri after a transport failure (endpointFailed), so the next lookup discovers again', async () => {
     stub.route(RFC8414_PATH, { body: { issuer: stub.url, jwks_uri: `${stub.url}${JWKS_PATH}` } });
     dropConnections();

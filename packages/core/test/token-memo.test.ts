@@ -274,6 +274,24 @@ describe('TokenMemo.forgetKeys', () => {
     });
   });
 
+  it('does not memoize a validation that was in flight when its key was forgotten', async () => {
+    const memo = new TokenMemo(memoOptions(10));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const exp = Date.now() / 1000 + 300;
+    const inFlight = memo.get('t', async () => {
+      await gate;
+      return validated(exp, 'k1');
+    });
+    // The JWK Set was refreshed without k1 while the signature was being checked with it.
+    memo.forgetKeys(new Set(['k1']));
+    release();
+    await inFlight;
+    const again = vi.fn(async () => validated(exp, 'k2'));
+    await memo.get('t', again);
+    expect(again).toHaveBeenCalledTimes(1);
+  });
+
   it('does nothing when the memo is off', () => {
     expect(() => new TokenMemo(false).forgetKeys(new Set(['k1']))).not.toThrow();
   });
