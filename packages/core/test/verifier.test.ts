@@ -673,3 +673,81 @@ describe('verifier.refreshKeys', () => {
     }
   });
 });
+
+describe('verifier.authenticate with the DPoP scheme over a real connection', () => {
+  let api: TestServer;
+
+  beforeAll(async () => {
+    const verifier = verifierFor({ jwks: issuer.jwks, tls: undefined });
+    api = await serveHttps(
+      (req, res) => {
+        verifier.authenticate(req).then(
+          (auth) =>
+            res
+              .writeHead(200, { 'content-type': 'application/json', ...auth.responseHeaders })
+              .end(JSON.stringify({ scheme: auth.scheme, jkt: auth.jkt, bound: auth.bound })),
+          (error: CertboundError) =>
+            res
+              .writeHead(error.status, { 'content-type': 'application/json', ...error.headers })
+              .end(JSON.stringify(error.toJSON())),
+        );
+      },
+      { pki: issuer.pki },
+    );
+  });
+
+  afterAll(() => api.close());
+
+  it('accepts a proof naming the URL the request was sent to (TLS, Host, path; the query ignored)', async () => {
+    const token = await issuer.mintAccessToken({ dpopKey: alice });
+    const url = `${api.url}/accounts?page=2`;
+    const dpop = await createDpopProof({ key: alice, method: 'POST', url, accessToken: token });
+    const response = await httpsRequest(url, {
+      method: 'POST',
+      ca: issuer.pki.ca.cert,
+      headers: { authorization: `DPoP ${token}`, dpop },
+    });
+    expect({
+      status: response.status,
+      json: response.json,
+      cacheControl: response.headers['cache-control'],
+    }).toEqual({
+      status: 200,
+      json: { scheme: 'DPoP', jkt: rfc7638(alice.jwk), bound: true },
+      cacheControl: 'no-store',
+    });
+  });
+
+  it('refuses a proof naming another origin, and two DPoP lines, as dpop_proof_invalid', async () => {
+    const token = await issuer.mintAccessToken({ dpopKey: alice });
+    const port = new URL(api.url).port;
+    const elsewhere = await createDpopProof({
+      key: alice,
+      method: 'GET',
+      url: `https://localhost:${port}/accounts`,
+      accessToken: token,
+    });
+    const proof = await createDpopProof({
+      key: alice,
+      method: 'GET',
+      url: `${api.url}/accounts`,
+      accessToken: token,
+    });
+    const cases = [
+      { headers: { authorization: `DPoP ${token}`, dpop: elsewhere } },
+      { rawHeaders: ['Authorization', `DPoP ${token}`, 'DPoP', proof, 'DPoP', proof] },
+    ];
+    for (const request of cases) {
+      const response = await httpsRequest(`${api.url}/accounts`, { ca: issuer.pki.ca.cert, ...request });
+      expect(response.status).toBe(401);
+      expect(response.json).toEqual({
+        error: 'invalid_dpop_proof',
+        error_description: 'The DPoP proof is invalid',
+        code: 'dpop_proof_invalid',
+      });
+      expect(response.headers['www-authenticate']).toBe(
+        `DPoP realm="api", error="invalid_dpop_proof", error_description="The DPoP proof is invalid", ${ALGS}, Bearer realm="api"`,
+      );
+    }
+  });
+});
