@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { authorizationLines, bearerToken, hasOtherTokenMethod } from '../src/authorization-header.js';
+import {
+  authorizationCredentials,
+  authorizationLines,
+  bearerToken,
+  hasOtherTokenMethod,
+} from '../src/authorization-header.js';
 import { InvalidRequestError } from '../src/errors.js';
+import { thrownBy } from './support/outcomes.js';
 
 describe('bearerToken', () => {
   it.each([
@@ -40,6 +46,56 @@ describe('bearerToken', () => {
 
   it('rejects two Authorization lines', () => {
     expect(() => bearerToken(['Bearer a', 'Bearer b'])).toThrow(/must appear once/);
+  });
+});
+
+describe('authorizationCredentials', () => {
+  it.each([
+    ['DPoP abc.def-ghi', { scheme: 'DPoP', token: 'abc.def-ghi' }],
+    ['dpop abc', { scheme: 'DPoP', token: 'abc' }],
+    ['DPOP   a~b+c/d==', { scheme: 'DPoP', token: 'a~b+c/d==' }],
+    ['Bearer abc', { scheme: 'Bearer', token: 'abc' }],
+  ])('reads %j with DPoP on', (line, credentials) => {
+    expect(authorizationCredentials([line], true)).toEqual(credentials);
+  });
+
+  it('reads only Bearer with DPoP off: a DPoP line is another scheme (no credentials)', () => {
+    expect(authorizationCredentials(['DPoP abc'], false)).toBeUndefined();
+    expect(authorizationCredentials(['DPoP'], false)).toBeUndefined();
+    expect(authorizationCredentials(['Bearer abc'], false)).toEqual({ scheme: 'Bearer', token: 'abc' });
+  });
+
+  it.each([[[]], [['Basic dXNlcjpwYXNz']], [['DPoPabc']], [['DPoP-Bound abc']]])(
+    'returns nothing for %j with DPoP on',
+    (lines) => {
+      expect(authorizationCredentials(lines, true)).toBeUndefined();
+    },
+  );
+
+  it.each([
+    ['DPoP'],
+    ['DPoP '],
+    ['DPoP\tabc'],
+    ['DPoP abc def'],
+    ['DPoP "abc"'],
+    [`DPoP ${'a'.repeat(16_385)}`],
+  ])('rejects %j with invalid_request', (line) => {
+    const error = thrownBy(() => authorizationCredentials([line], true));
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    expect(error).toMatchObject({
+      status: 400,
+      code: 'invalid_request',
+      description: 'The Authorization header is malformed',
+    });
+  });
+
+  it('rejects a DPoP and a Bearer line together as a duplicate', () => {
+    const error = thrownBy(() => authorizationCredentials(['DPoP a', 'Bearer b'], true));
+    expect(error).toMatchObject({
+      status: 400,
+      code: 'invalid_request',
+      description: 'The Authorization header must appear once',
+    });
   });
 });
 

@@ -1,7 +1,6 @@
 import { createTestPki, type TestPki } from '@certbound/testing';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AuthorizationServer } from '../src/authorization-server/authorization-server.js';
-import { FAILURE_HOLD_DOWN_MS } from '../src/authorization-server/http-client.js';
 import { ServiceUnavailableError } from '../src/errors.js';
 import { failure } from './support/outcomes.js';
 import { RFC8414_PATH, type StubServer, startStubServer } from './support/stub-server.js';
@@ -218,16 +217,37 @@ describe('AuthorizationServer', () => {
     expect(stub.hits(RFC8414_PATH)).toBe(2);
   });
 
-  it('fails fast while the metadata URL is held down after a 5xx, then discovers again', async () => {
+  it('does not remember a 5xx from the metadata URL: the next lookup discovers again and succeeds', async () => {
+    // The clock stands still: the next lookup alone brings service back.
     vi.useFakeTimers({ toFake: ['Date'] });
     stub.route(RFC8414_PATH, { status: 500, body: { error: 'server_error' } });
     const server = serverFor();
-    expect((await failure(server.jwksUri())).status).toBe(503);
+    expect(await failure(server.jwksUri())).toMatchObject({
+      status: 503,
+      code: 'authorization_server_unavailable',
+      retryAfterSeconds: 5,
+      headers: { 'retry-after': '5' },
+    });
     expect(stub.hits(RFC8414_PATH)).toBe(1);
+    expect(stub.hits(OPENID_PATH)).toBe(1);
     serveMetadata({ jwks_uri: `${stub.url}/jwks` });
-    expect(await failure(server.jwksUri())).toMatchObject({ status: 503, retryAfterSeconds: 1 });
+    expect(await server.jwksUri()).toBe(`${stub.url}/jwks`);
+    expect(stub.hits(RFC8414_PATH)).toBe(2);
+    expect(stub.hits(OPENID_PATH)).toBe(1);
+  });
+
+  it('does not remember a transport failure of discovery: the next lookup goes out and succeeds', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    stub.route(RFC8414_PATH, () => Promise.reject(new Error('reset')));
+    const server = serverFor();
+    expect(await failure(server.jwksUri())).toMatchObject({
+      status: 503,
+      code: 'authorization_server_unavailable',
+    });
+    // A transport failure is a 503 at once: the OpenID location is not tried after it.
     expect(stub.hits(RFC8414_PATH)).toBe(1);
-    vi.setSystemTime(Date.now() + FAILURE_HOLD_DOWN_MS);
+    expect(stub.hits(OPENID_PATH)).toBe(0);
+    serveMetadata({ jwks_uri: `${stub.url}/jwks` });
     expect(await server.jwksUri()).toBe(`${stub.url}/jwks`);
     expect(stub.hits(RFC8414_PATH)).toBe(2);
   });

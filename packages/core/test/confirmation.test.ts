@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { confirmationBytes, readConfirmation } from '../src/binding/confirmation.js';
+import { bindingConfirmation, readConfirmation } from '../src/binding/confirmation.js';
 import { InvalidTokenError } from '../src/errors.js';
-import { APPENDIX_A_THUMBPRINT as THUMBPRINT } from './support/certificates.js';
+import { OTHER_THUMBPRINT as JKT, APPENDIX_A_THUMBPRINT as THUMBPRINT } from './support/certificates.js';
 import { outcomeOf } from './support/outcomes.js';
 
 const codeOf = (run: () => unknown) => outcomeOf(run, InvalidTokenError);
@@ -15,6 +15,17 @@ describe('readConfirmation', () => {
     expect(readConfirmation({ cnf: { 'x5t#S256': THUMBPRINT } })).toEqual({ x5tS256: THUMBPRINT });
   });
 
+  it('reads a canonical jkt (a DPoP-bound token, RFC 9449 §6.1)', () => {
+    expect(readConfirmation({ cnf: { jkt: JKT } })).toEqual({ jkt: JKT });
+  });
+
+  it('reads both members of a token bound to the certificate and the DPoP key', () => {
+    expect(readConfirmation({ cnf: { 'x5t#S256': THUMBPRINT, jkt: JKT } })).toEqual({
+      x5tS256: THUMBPRINT,
+      jkt: JKT,
+    });
+  });
+
   it.each([
     ['null', null],
     ['an array', [THUMBPRINT]],
@@ -25,15 +36,20 @@ describe('readConfirmation', () => {
     ['a hex value', { 'x5t#S256': '0380ed2f626650c840b2f263e6d2b29fae12ab39ae5db32b25ad27efad72e6fd' }],
     ['a non-canonical last character', { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' }],
     ['a number', { 'x5t#S256': 42 }],
+    ['a jkt that is not a thumbprint', { jkt: 'x' }],
+    ['a padded jkt', { jkt: `${JKT}=` }],
+    ['a jkt that is a number', { jkt: 42 }],
+    ['a good x5t#S256 beside a malformed jkt', { 'x5t#S256': THUMBPRINT, jkt: 'x' }],
+    ['a good jkt beside a malformed x5t#S256', { 'x5t#S256': `${THUMBPRINT}=`, jkt: JKT }],
   ])('rejects cnf that is %s as cnf_malformed', (_name, cnf) => {
     expect(codeOf(() => readConfirmation({ cnf }))).toBe('cnf_malformed');
   });
 
   it.each([
-    ['jkt (DPoP-bound, RFC 9449 §7.2)', { jkt: '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I' }],
-    ['jkt together with x5t#S256', { 'x5t#S256': THUMBPRINT, jkt: 'x' }],
     ['only unknown members', { x5t: 'abc' }],
     ['an unknown member beside x5t#S256', { 'x5t#S256': THUMBPRINT, kid: 'k' }],
+    ['an unknown member beside jkt', { jkt: JKT, jwk: { kty: 'EC' } }],
+    ['an unknown member beside both', { 'x5t#S256': THUMBPRINT, jkt: JKT, kid: 'k' }],
   ])('fails closed on %s (cnf_unsupported)', (_name, cnf) => {
     expect(codeOf(() => readConfirmation({ cnf }))).toBe('cnf_unsupported');
   });
@@ -44,14 +60,28 @@ describe('readConfirmation', () => {
   });
 });
 
-describe('confirmationBytes', () => {
-  it('keeps the confirmation as the ASCII bytes of the thumbprint', () => {
-    expect(confirmationBytes({ cnf: { 'x5t#S256': THUMBPRINT } })).toEqual(Buffer.from(THUMBPRINT, 'ascii'));
+describe('bindingConfirmation', () => {
+  it('keeps the certificate thumbprint as its ASCII bytes', () => {
+    expect(bindingConfirmation({ cnf: { 'x5t#S256': THUMBPRINT } })).toEqual({
+      x5t: Buffer.from(THUMBPRINT, 'ascii'),
+      jkt: undefined,
+    });
+  });
+
+  it('keeps the DPoP key thumbprint as it is, alone or beside the certificate’s', () => {
+    expect(bindingConfirmation({ cnf: { jkt: JKT } })).toEqual({ x5t: undefined, jkt: JKT });
+    expect(bindingConfirmation({ cnf: { 'x5t#S256': THUMBPRINT, jkt: JKT } })).toEqual({
+      x5t: Buffer.from(THUMBPRINT, 'ascii'),
+      jkt: JKT,
+    });
   });
 
   it('returns nothing for an unbound token, and refuses what readConfirmation refuses', () => {
-    expect(confirmationBytes({})).toBeUndefined();
-    expect(codeOf(() => confirmationBytes({ cnf: { 'x5t#S256': `${THUMBPRINT}=` } }))).toBe('cnf_malformed');
-    expect(codeOf(() => confirmationBytes({ cnf: { jkt: THUMBPRINT } }))).toBe('cnf_unsupported');
+    expect(bindingConfirmation({})).toBeUndefined();
+    expect(codeOf(() => bindingConfirmation({ cnf: { 'x5t#S256': `${THUMBPRINT}=` } }))).toBe(
+      'cnf_malformed',
+    );
+    expect(codeOf(() => bindingConfirmation({ cnf: { jkt: 'x' } }))).toBe('cnf_malformed');
+    expect(codeOf(() => bindingConfirmation({ cnf: { x5t: THUMBPRINT } }))).toBe('cnf_unsupported');
   });
 });

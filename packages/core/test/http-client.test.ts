@@ -4,14 +4,10 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { createTestPki, type TestPki } from '@certbound/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  FAILURE_HOLD_DOWN_MS,
-  HttpClient,
-  jsonObjectOf,
-  MAX_RESPONSE_BYTES,
-} from '../src/authorization-server/http-client.js';
+import { HttpClient, jsonObjectOf, MAX_RESPONSE_BYTES } from '../src/authorization-server/http-client.js';
 import { ServiceUnavailableError } from '../src/errors.js';
 import { failure } from './support/outcomes.js';
+import { startStubServer } from './support/stub-server.js';
 
 let pki: TestPki;
 let url: string;
@@ -103,26 +99,55 @@ describe('HttpClient', () => {
     }
   });
 
-  it('fails fast for a second after a 5xx from a URL, then calls it again', async () => {
+  it('does not remember a 5xx: the next call to the same URL goes out and gets the answer', async () => {
+    // The clock stands still: nothing but the next call is needed for service to resume.
     vi.useFakeTimers({ toFake: ['Date'] });
+    const stub = await startStubServer(pki);
     const http = new HttpClient({ ca: pki.ca.cert });
-    const seen = clientCertificates.length;
     try {
-      expect((await http.send(`${url}/error`, { timeoutMs: 2000 })).status).toBe(500);
-      const heldDown = await failure(http.send(`${url}/error`, { timeoutMs: 2000 }));
-      expect(heldDown).toMatchObject({ status: 503, retryAfterSeconds: 1, headers: { 'retry-after': '1' } });
-      expect((heldDown.cause as Error).message).toBe(`${url}/error failed moments ago`);
-      expect((await http.send(`${url}/ok`, { timeoutMs: 2000 })).status).toBe(200);
-      expect(clientCertificates.length - seen).toBe(2);
-      vi.setSystemTime(Date.now() + FAILURE_HOLD_DOWN_MS);
-      expect((await http.send(`${url}/error`, { timeoutMs: 2000 })).status).toBe(500);
-      expect(clientCertificates.length - seen).toBe(3);
+      stub.route('/flaky', { status: 500, body: { error: 'server_error' } });
+      expect((await http.send(`${stub.url}/flaky`, { timeoutMs: 2000 })).status).toBe(500);
+      stub.route('/flaky', { body: { a: 1 } });
+      const response = await http.send(`${stub.url}/flaky`, { timeoutMs: 2000 });
+      expect({ status: response.status, body: jsonObjectOf(response, 'test') }).toEqual({
+        status: 200,
+        body: { a: 1 },
+      });
+      expect(stub.hits('/flaky')).toBe(2);
     } finally {
       await http.close();
+      await stub.close();
     }
   });
 
-  it('does not hold a URL down after a 4xx', async () => {
+  it('does not remember a transport failure: the next call to the same URL goes out and succeeds', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const stub = await startStubServer(pki);
+    const http = new HttpClient({ ca: pki.ca.cert });
+    try {
+      // A route that rejects makes the stub drop the connection without an answer.
+      stub.route('/flaky', () => Promise.reject(new Error('reset')));
+      const error = await failure(http.send(`${stub.url}/flaky`, { timeoutMs: 2000 }));
+      expect(error).toBeInstanceOf(ServiceUnavailableError);
+      expect(error).toMatchObject({
+        status: 503,
+        error: undefined,
+        code: 'authorization_server_unavailable',
+        retryAfterSeconds: 5,
+        headers: { 'retry-after': '5' },
+      });
+      stub.route('/flaky', { body: { a: 1 } });
+      expect(jsonObjectOf(await http.send(`${stub.url}/flaky`, { timeoutMs: 2000 }), 'test')).toEqual({
+        a: 1,
+      });
+      expect(stub.hits('/flaky')).toBe(2);
+    } finally {
+      await http.close();
+      await stub.close();
+    }
+  });
+
+  it('calls a URL again after a 4xx', async () => {
     const http = new HttpClient({ ca: pki.ca.cert });
     try {
       expect((await http.send(`${url}/missing`, { timeoutMs: 2000 })).status).toBe(404);

@@ -10,7 +10,14 @@ const rules = { issuer: ISSUER, audience: ['https://api.example.com'] };
 const now = () => Math.floor(Date.now() / 1000);
 
 function cacheOptions(overrides: Partial<NormalizedIntrospectionCache> = {}): NormalizedIntrospectionCache {
-  return { max: 100, maxTtlSeconds: 60, negativeTtlSeconds: 10, store: undefined, ...overrides };
+  return {
+    max: 100,
+    maxTtlSeconds: 60,
+    negativeTtlSeconds: 10,
+    maxBytes: 32 * 1024 * 1024,
+    store: undefined,
+    ...overrides,
+  };
 }
 
 function memoryStore() {
@@ -163,6 +170,38 @@ describe('IntrospectionCache', () => {
     const fourth = cacheWith(cacheOptions({ store: broken }), async () => ({ active: true }));
     await expect(fourth.cache.get('a')).resolves.toMatchObject({ format: 'opaque' });
     expect(introspect).toHaveBeenCalledTimes(1);
+  });
+
+  it('evicts the least recently used results once they would exceed maxBytes (about twice each response)', async () => {
+    const exp = now() + 300;
+    const response = (token: string) => ({ active: true, exp, sub: token, pad: 'x'.repeat(500) });
+    const bytes = 2 * JSON.stringify(response('a')).length + 1024;
+    const { cache, introspect } = cacheWith(cacheOptions({ maxBytes: 2 * bytes }), async (token) =>
+      response(token),
+    );
+    await cache.get('a');
+    await cache.get('b');
+    await cache.get('a'); // a is now the most recently used
+    await cache.get('c'); // b must go
+    await cache.get('a');
+    await cache.get('c');
+    expect(introspect.mock.calls.map(([token]) => token)).toEqual(['a', 'b', 'c']);
+    await cache.get('b');
+    expect(introspect.mock.calls.map(([token]) => token)).toEqual(['a', 'b', 'c', 'b']);
+  });
+
+  it('counts an inactive result as a small entry: its response is not kept', async () => {
+    const exp = now() + 300;
+    const active = { active: true, exp, pad: 'x'.repeat(2000) };
+    const bytes = 2 * JSON.stringify(active).length + 1024;
+    const { cache, introspect } = cacheWith(cacheOptions({ maxBytes: bytes + 2 * 1024 }), async (token) =>
+      token === 'active' ? active : { active: false, pad: 'x'.repeat(5000) },
+    );
+    await cache.get('active');
+    for (const token of ['x', 'y']) await expect(cache.get(token)).rejects.toBeInstanceOf(InvalidTokenError);
+    await cache.get('active');
+    for (const token of ['x', 'y']) await expect(cache.get(token)).rejects.toBeInstanceOf(InvalidTokenError);
+    expect(introspect).toHaveBeenCalledTimes(3);
   });
 
   it('keeps separate entries for separate issuers', () => {

@@ -49,6 +49,18 @@ describe('introspection options', () => {
       '"introspection.endpoint" must be an https URL',
     ],
     [
+      { introspection: { clientId: 'a', clientSecret: 'b', maxConcurrentCalls: 0 } },
+      '"introspection.maxConcurrentCalls" must be a positive integer up to 100000',
+    ],
+    [
+      { introspection: { clientId: 'a', clientSecret: 'b', maxConcurrentCalls: 100_001 } },
+      '"introspection.maxConcurrentCalls" must be a positive integer up to 100000',
+    ],
+    [
+      { introspection: { clientId: 'a', clientSecret: 'b', cache: { maxBytes: -1 } } },
+      '"introspection.cache.maxBytes" must be a positive integer',
+    ],
+    [
       { introspection: { clientId: 'a', clientSecret: 'b', timeout: 5 } },
       'unknown option "introspection.timeout"',
     ],
@@ -69,7 +81,14 @@ describe('readIntrospection', () => {
       privateKey: undefined,
       signingAlg: undefined,
       timeoutMs: 5000,
-      cache: { max: 10_000, maxTtlSeconds: 60, negativeTtlSeconds: 10, store: undefined },
+      maxConcurrentCalls: 64,
+      cache: {
+        max: 10_000,
+        maxTtlSeconds: 60,
+        negativeTtlSeconds: 10,
+        maxBytes: 32 * 1024 * 1024,
+        store: undefined,
+      },
     });
   });
 

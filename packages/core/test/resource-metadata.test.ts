@@ -28,7 +28,7 @@ describe('protectedResourceMetadataLocation (RFC 9728 §3)', () => {
 });
 
 describe('protectedResourceMetadata (RFC 9728 §2)', () => {
-  it('describes a header-only API that takes certificate-bound tokens, from the verifier options', () => {
+  it('describes a header-only API that takes certificate-bound and DPoP-bound tokens, from the verifier options', () => {
     expect(
       protectedResourceMetadata({
         ...base,
@@ -42,6 +42,8 @@ describe('protectedResourceMetadata (RFC 9728 §2)', () => {
       authorization_servers: ['https://as.example.com'],
       bearer_methods_supported: ['header'],
       tls_client_certificate_bound_access_tokens: true,
+      dpop_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256'],
+      dpop_bound_access_tokens_required: false,
       scopes_supported: ['accounts:read'],
       resource_name: 'Accounts',
       resource_documentation: 'https://docs.example.com/accounts',
@@ -54,8 +56,30 @@ describe('protectedResourceMetadata (RFC 9728 §2)', () => {
         resource: 'https://api.example.com',
         bearer_methods_supported: ['header'],
         tls_client_certificate_bound_access_tokens: true,
+        dpop_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256'],
+        dpop_bound_access_tokens_required: false,
       },
     );
+  });
+
+  it('says which DPoP algorithms are accepted and whether DPoP is required, and nothing of DPoP when it is off', () => {
+    expect(
+      protectedResourceMetadata({
+        resource: 'https://api.example.com',
+        dpop: { required: true, algorithms: ['ES256', 'EdDSA'] },
+      }),
+    ).toEqual({
+      resource: 'https://api.example.com',
+      bearer_methods_supported: ['header'],
+      tls_client_certificate_bound_access_tokens: true,
+      dpop_signing_alg_values_supported: ['ES256', 'EdDSA'],
+      dpop_bound_access_tokens_required: true,
+    });
+    expect(protectedResourceMetadata({ resource: 'https://api.example.com', dpop: false })).toEqual({
+      resource: 'https://api.example.com',
+      bearer_methods_supported: ['header'],
+      tls_client_certificate_bound_access_tokens: true,
+    });
   });
 
   it.each([
@@ -100,7 +124,7 @@ describe('the verifier endpoint', () => {
     await expect(verifier.verify({})).rejects.toMatchObject({
       headers: {
         'www-authenticate':
-          'Bearer resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/payments"',
+          'Bearer resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/payments", DPoP resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/payments", algs="ES256 ES384 EdDSA PS256 RS256"',
       },
     });
     const explicit = createVerifier({
@@ -109,7 +133,10 @@ describe('the verifier endpoint', () => {
       protectedResource: { resource: 'https://api.example.com' },
     });
     await expect(explicit.verify({})).rejects.toMatchObject({
-      headers: { 'www-authenticate': 'Bearer resource_metadata="https://meta.example.com/prm"' },
+      headers: {
+        'www-authenticate':
+          'Bearer resource_metadata="https://meta.example.com/prm", DPoP resource_metadata="https://meta.example.com/prm", algs="ES256 ES384 EdDSA PS256 RS256"',
+      },
     });
     await Promise.all([verifier.close(), explicit.close()]);
   });

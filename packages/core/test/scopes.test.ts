@@ -1,9 +1,10 @@
 import { createVerifier } from '@certbound/core';
-import { createTestIssuer, createTestPki } from '@certbound/testing';
+import { createDpopProof, createTestIssuer, createTestPki } from '@certbound/testing';
 import { describe, expect, it } from 'vitest';
 import type { AuthInfo } from '../src/auth-info.js';
 import { InsufficientScopeError, InvalidTokenError } from '../src/errors.js';
 import { assertScopeNames, hasScopes, requireScopes } from '../src/scopes.js';
+import { testKey } from './support/keys.js';
 import { rejectionOf } from './support/outcomes.js';
 
 const auth = { scopes: ['read', 'write'] } as AuthInfo;
@@ -56,10 +57,36 @@ describe('scopes', () => {
           status: 403,
           headers: {
             'www-authenticate':
-              'Bearer realm="vault", error="insufficient_scope", error_description="The access token lacks the required scope", scope="write"',
+              'Bearer realm="vault", error="insufficient_scope", error_description="The access token lacks the required scope", scope="write", DPoP realm="vault", algs="ES256 ES384 EdDSA PS256 RS256"',
           },
         }),
       );
+    } finally {
+      await verifier.close();
+      await issuer.close();
+    }
+  });
+
+  it('puts insufficient_scope on the DPoP challenge for a request made with the DPoP scheme (RFC 9449 §7.1)', async () => {
+    const issuer = await createTestIssuer();
+    const verifier = createVerifier({ issuer: issuer.issuer, audience: issuer.audience, jwks: issuer.jwks });
+    try {
+      const key = await testKey('ES256');
+      const token = await issuer.mintAccessToken({ dpopKey: key, scope: 'read' });
+      const url = 'https://api.example.com/accounts';
+      const dpop = await createDpopProof({ key, method: 'GET', url, accessToken: token });
+      const verified = await verifier.verify({ authorization: `DPoP ${token}`, dpop, method: 'GET', url });
+      expect(verified.scheme).toBe('DPoP');
+      const forbidden = rejectionOf(() => requireScopes(verified, 'write'));
+      expect(forbidden).toMatchObject({
+        status: 403,
+        error: 'insufficient_scope',
+        code: 'insufficient_scope',
+      });
+      expect(forbidden.headers).toEqual({
+        'www-authenticate':
+          'DPoP realm="api", error="insufficient_scope", error_description="The access token lacks the required scope", scope="write", algs="ES256 ES384 EdDSA PS256 RS256", Bearer realm="api"',
+      });
     } finally {
       await verifier.close();
       await issuer.close();

@@ -1,133 +1,142 @@
-import { createTestIssuer, type TestIssuer } from '@certbound/testing';
-import { type JWSHeaderParameters, jwtVerify } from 'jose';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { AuthorizationServer } from '../src/authorization-server/authorization-server.js';
-import { FAILURE_HOLD_DOWN_MS } from '../src/authorization-server/http-client.js';
-import { InvalidTokenError, ServiceUnavailableError } from '../src/errors.js';
+import { type JWK, jwtVerify, SignJWT } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  DEFAULT_JWKS_MAX_AGE_SECONDS,
-  JWKS_STALE_IF_ERROR_SECONDS,
+  type CandidateKey,
   localKeys,
-  remoteKeys,
+  MAX_CANDIDATE_KEYS,
   secretKey,
+  selectCandidates,
+  setMembers,
 } from '../src/jwt/signing-keys.js';
-import { failure } from './support/outcomes.js';
+import { rfc7638, type TestKey, testKey } from './support/keys.js';
 
-let issuer: TestIssuer;
-const servers: AuthorizationServer[] = [];
+let es256: TestKey;
+let rs256: TestKey;
+let eddsa: TestKey;
 
 beforeAll(async () => {
-  issuer = await createTestIssuer({ algorithms: ['ES256', 'RS256'] });
+  [es256, rs256, eddsa] = await Promise.all([
+    testKey('ES256', 'es-1'),
+    testKey('RS256', 'rs-1'),
+    testKey('EdDSA', 'ed-1'),
+  ]);
 });
 
-afterEach(async () => {
-  issuer.outage('none');
-  vi.useRealTimers();
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-afterAll(() => issuer.close());
-
-/** The header of the issuer's `index`th key. */
-function headerOf(index: number): JWSHeaderParameters {
-  const jwk = issuer.jwks.keys[index]!;
-  return { alg: jwk.alg!, kid: jwk.kid! };
+/** A token signed with `key` under `header`. */
+function signed(key: TestKey, header: Record<string, unknown>): Promise<string> {
+  return new SignJWT({ sub: 's' }).setProtectedHeader(header as { alg: string }).sign(key.privateKey);
 }
 
-/** Remote keys of the test issuer, found through discovery (or the configured `jwksUri`). */
-function remote(jwksUri?: string) {
-  const server = new AuthorizationServer({
-    issuer: issuer.issuer,
-    jwksUri,
-    introspectionEndpoint: undefined,
-    tls: { ca: issuer.ca },
-    timeoutMs: 500,
-  });
-  servers.push(server);
-  return remoteKeys(server, 500);
-}
-
-/** The whole refusal of a token whose key is unknown. */
-async function expectUnknownKey(lookup: Promise<unknown>): Promise<void> {
-  const error = await failure(lookup);
-  expect(error).toBeInstanceOf(InvalidTokenError);
-  expect(error).toMatchObject({ status: 401, error: 'invalid_token', code: 'token_signature_invalid' });
-}
+const ids = (candidates: readonly CandidateKey[]) => candidates.map((candidate) => candidate.id);
 
 describe('localKeys', () => {
-  it('finds the key a token was signed with, by kid and alg', async () => {
-    const token = await issuer.mintAccessToken({ alg: 'RS256' });
-    const { payload, protectedHeader } = await jwtVerify(token, localKeys(issuer.jwks));
-    expect(payload.iss).toBe(issuer.issuer);
-    expect(protectedHeader.kid).toBe(headerOf(1).kid);
+  it('gives the one key a header names by kid and alg, identified by its RFC 7638 thumbprint', async () => {
+    const keys = localKeys({ keys: [es256.jwk, rs256.jwk, eddsa.jwk] });
+    for (const [key, alg] of [
+      [es256, 'ES256'],
+      [rs256, 'RS256'],
+      [eddsa, 'EdDSA'],
+    ] as const) {
+      const candidates = await keys.candidates({ alg, kid: key.jwk.kid });
+      expect(ids(candidates)).toEqual([rfc7638(key.jwk)]);
+      const token = await signed(key, { alg, kid: key.jwk.kid });
+      await expect(jwtVerify(token, candidates[0]!.key)).resolves.toMatchObject({ payload: { sub: 's' } });
+    }
   });
 
-  it('refuses a header naming a key the set does not have as token_signature_invalid', async () => {
-    const keys = localKeys(issuer.jwks);
-    await expectUnknownKey(keys({ alg: 'ES256', kid: 'no-such-key' }));
-    await expectUnknownKey(keys({ alg: 'RS256', kid: headerOf(0).kid }));
+  it('gives nothing for a kid the set does not have, or a kid whose key is of another type', async () => {
+    const keys = localKeys({ keys: [es256.jwk, rs256.jwk] });
+    expect(await keys.candidates({ alg: 'ES256', kid: 'no-such-key' })).toEqual([]);
+    expect(await keys.candidates({ alg: 'RS256', kid: es256.jwk.kid })).toEqual([]);
+    expect(await keys.candidates({ alg: 'PS256', kid: es256.jwk.kid })).toEqual([]);
+  });
+
+  it('gives nothing for an algorithm no JWK type serves (HMAC, none, a missing alg)', async () => {
+    const keys = localKeys({ keys: [es256.jwk, rs256.jwk, eddsa.jwk] });
+    expect(await keys.candidates({ alg: 'HS256' })).toEqual([]);
+    expect(await keys.candidates({ alg: 'none' })).toEqual([]);
+    expect(await keys.candidates({})).toEqual([]);
+  });
+
+  it('keeps jose’s rules per key: a JWK for another alg, for encryption, or on another curve is never a candidate', async () => {
+    const keys = localKeys({
+      keys: [
+        { ...es256.jwk, kid: 'es384', alg: 'ES384' },
+        { ...es256.jwk, kid: 'enc', use: 'enc' },
+        { ...es256.jwk, kid: 'p384', crv: 'P-384' },
+        { ...es256.jwk, kid: 'sign-only', key_ops: ['sign'] },
+      ],
+    });
+    for (const kid of ['es384', 'enc', 'p384', 'sign-only']) {
+      expect(await keys.candidates({ alg: 'ES256', kid })).toEqual([]);
+    }
+  });
+
+  it(`tries at most ${MAX_CANDIDATE_KEYS} keys for a header without kid, in JWK Set order`, async () => {
+    expect(MAX_CANDIDATE_KEYS).toBe(4);
+    const many = await Promise.all(Array.from({ length: 6 }, (_, i) => testKey('ES256', `k${i}`)));
+    const keys = localKeys({ keys: [rs256.jwk, ...many.map((key) => key.jwk)] });
+    expect(ids(await keys.candidates({ alg: 'ES256' }))).toEqual(
+      many.slice(0, 4).map((key) => rfc7638(key.jwk)),
+    );
+    expect(ids(await keys.candidates({ alg: 'RS256' }))).toEqual([rfc7638(rs256.jwk)]);
+  });
+
+  it('gives every key sharing a kid (a rotation that kept the kid), at most four', async () => {
+    const next = await testKey('ES256', 'es-1');
+    const keys = localKeys({ keys: [es256.jwk, next.jwk] });
+    expect(ids(await keys.candidates({ alg: 'ES256', kid: 'es-1' }))).toEqual([
+      rfc7638(es256.jwk),
+      rfc7638(next.jwk),
+    ]);
+  });
+
+  it('never makes a candidate of a member it cannot use, and still gives the others', async () => {
+    const keys = localKeys({
+      keys: [
+        null as unknown as JWK,
+        'a string' as unknown as JWK,
+        { kty: 'EC' },
+        { kty: 'magic', kid: 'es-1' },
+        { ...es256.jwk, kid: 'broken', x: `AAAA${es256.jwk.x!.slice(4)}` },
+        es256.jwk,
+      ],
+    });
+    expect(ids(await keys.candidates({ alg: 'ES256', kid: 'es-1' }))).toEqual([rfc7638(es256.jwk)]);
+    // A header without kid reaches the broken member first: it is skipped, not fatal.
+    expect(ids(await keys.candidates({ alg: 'ES256' }))).toEqual([rfc7638(es256.jwk)]);
+  });
+});
+
+describe('setMembers and selectCandidates', () => {
+  it('prepare each usable member once, with its thumbprint, kid and kty', async () => {
+    const members = await setMembers({
+      keys: [es256.jwk, { ...rs256.jwk, kid: undefined }, { kty: 'RSA' }, eddsa.jwk],
+    });
+    expect(members.map(({ id, kid, kty }) => ({ id, kid, kty }))).toEqual([
+      { id: rfc7638(es256.jwk), kid: 'es-1', kty: 'EC' },
+      { id: rfc7638(rs256.jwk), kid: undefined, kty: 'RSA' },
+      { id: rfc7638(eddsa.jwk), kid: 'ed-1', kty: 'OKP' },
+    ]);
+    expect(ids(await selectCandidates(members, { alg: 'EdDSA' }))).toEqual([rfc7638(eddsa.jwk)]);
+    expect(ids(await selectCandidates(members, { alg: 'RS256', kid: 'rs-1' }))).toEqual([]);
+    expect(ids(await selectCandidates(members, { alg: 'RS256' }))).toEqual([rfc7638(rs256.jwk)]);
+  });
+
+  it('read a set without a keys array as empty', async () => {
+    expect(await setMembers({} as never)).toEqual([]);
+    expect(await setMembers({ keys: 'none' } as never)).toEqual([]);
   });
 });
 
 describe('secretKey', () => {
-  it('gives the configured secret whatever the header', async () => {
+  it('gives the configured secret, identified as "secret", whatever the header', async () => {
     const secret = new TextEncoder().encode('s'.repeat(32));
     const keys = secretKey(secret);
-    expect(await keys({ alg: 'HS256' })).toBe(secret);
-    expect(await keys({ alg: 'HS512', kid: 'anything' })).toBe(secret);
-  });
-});
-
-describe('remoteKeys', () => {
-  it('discovers the JWK Set and fetches it once for every lookup', async () => {
-    const before = { ...issuer.counters };
-    const keys = remote();
-    const token = await issuer.mintAccessToken();
-    await expect(jwtVerify(token, keys)).resolves.toMatchObject({ payload: { iss: issuer.issuer } });
-    await Promise.all([keys(headerOf(0)), keys(headerOf(1)), keys(headerOf(0))]);
-    expect(issuer.counters.discovery - before.discovery).toBe(1);
-    expect(issuer.counters.jwks - before.jwks).toBe(1);
-  });
-
-  it('uses a configured JWK Set URL without discovery', async () => {
-    const before = { ...issuer.counters };
-    const keys = remote(issuer.jwksUri);
-    await keys(headerOf(0));
-    expect(issuer.counters.discovery).toBe(before.discovery);
-    expect(issuer.counters.jwks - before.jwks).toBe(1);
-  });
-
-  it('refuses an unknown kid as token_signature_invalid without refetching within the cooldown', async () => {
-    const keys = remote(issuer.jwksUri);
-    await keys(headerOf(0));
-    const before = issuer.counters.jwks;
-    await expectUnknownKey(keys({ alg: 'ES256', kid: 'unknown-1' }));
-    await expectUnknownKey(keys({ alg: 'ES256', kid: 'unknown-2' }));
-    expect(issuer.counters.jwks).toBe(before);
-  });
-
-  it('answers 503 while no JWK Set has ever been fetched, and recovers once it can be', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    const keys = remote(issuer.jwksUri);
-    issuer.outage('error');
-    const error = await failure(keys(headerOf(0)));
-    expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect(error).toMatchObject({ status: 503, error: undefined, code: 'authorization_server_unavailable' });
-    issuer.outage('none');
-    vi.setSystemTime(Date.now() + FAILURE_HOLD_DOWN_MS);
-    await expect(keys(headerOf(0))).resolves.toMatchObject({ type: 'public' });
-  });
-
-  it('keeps verifying with the last keys while the JWK Set cannot be refreshed, for an hour', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    const keys = remote(issuer.jwksUri);
-    await keys(headerOf(0));
-    issuer.outage('down');
-    vi.setSystemTime(Date.now() + (DEFAULT_JWKS_MAX_AGE_SECONDS + 1) * 1000);
-    const before = issuer.counters.jwks;
-    await expect(keys(headerOf(0))).resolves.toMatchObject({ type: 'public' });
-    expect(issuer.counters.jwks).toBe(before + 1);
-    vi.setSystemTime(Date.now() + JWKS_STALE_IF_ERROR_SECONDS * 1000);
-    expect((await failure(keys(headerOf(0)))).status).toBe(503);
+    const candidates = await keys.candidates({ alg: 'HS256' });
+    expect(candidates).toEqual([{ id: 'secret', key: secret }]);
+    expect(candidates[0]!.key).toBe(secret);
+    expect(Object.isFrozen(candidates)).toBe(true);
+    expect(await keys.candidates({ alg: 'HS512', kid: 'anything' })).toBe(candidates);
   });
 });

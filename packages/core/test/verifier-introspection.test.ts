@@ -5,6 +5,7 @@ import {
   type Verifier,
 } from '@certbound/core';
 import {
+  createDpopProof,
   createTestIssuer,
   createTestPki,
   type OutageMode,
@@ -12,8 +13,9 @@ import {
   type TestIssuer,
 } from '@certbound/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { afterHoldDown } from './support/hold-down.js';
-import { CNF_MISMATCH, NEAR_MISSES } from './support/near-misses.js';
+import { OTHER_THUMBPRINT } from './support/certificates.js';
+import { rfc7638, testKey } from './support/keys.js';
+import { NEAR_MISSES, VERIFIER_CNF_MISMATCH } from './support/near-misses.js';
 import { failure } from './support/outcomes.js';
 
 let issuer: TestIssuer;
@@ -89,7 +91,7 @@ describe('opaque tokens through introspection', () => {
     const error = await failure(call(verifier, token, clientA));
     expect(error).toMatchObject({ status: 401, error: 'invalid_token', code: 'token_inactive' });
     expect(error.headers['www-authenticate']).toBe(
-      'Bearer realm="api", error="invalid_token", error_description="The access token is not active"',
+      'Bearer realm="api", error="invalid_token", error_description="The access token is not active", DPoP realm="api", algs="ES256 ES384 EdDSA PS256 RS256"',
     );
   });
 
@@ -99,17 +101,34 @@ describe('opaque tokens through introspection', () => {
     expect((await failure(call(verifier, token, clientA))).code).toBe('token_inactive');
   });
 
-  it('refuses an expired response, another issuer, another audience and a DPoP token', async () => {
+  it('refuses an expired response, another issuer, another audience and a DPoP token sent as Bearer', async () => {
     const verifier = opaqueVerifier();
     const cases: [Record<string, unknown>, string][] = [
       [{ exp: Math.floor(Date.now() / 1000) - 60 }, 'token_expired'],
       [{ iss: 'https://evil.example.com' }, 'token_issuer_mismatch'],
       [{ aud: 'https://other.example.com' }, 'token_audience_mismatch'],
-      [{ token_type: 'DPoP', cnf: { jkt: 'abc' } }, 'cnf_unsupported'],
+      // RFC 9449 §7.2: a DPoP-bound token is never accepted as a bearer token (no downgrade).
+      [{ token_type: 'DPoP', cnf: { jkt: OTHER_THUMBPRINT } }, 'dpop_scheme_required'],
+      [{ token_type: 'DPoP' }, 'dpop_scheme_required'],
+      [{ cnf: { jkt: OTHER_THUMBPRINT } }, 'dpop_scheme_required'],
+      [{ token_type: 'DPoP', cnf: { jkt: 'abc' } }, 'cnf_malformed'],
     ];
     for (const [claims, code] of cases) {
       const token = issuer.mintOpaqueToken({ certificate: clientA, claims });
       expect((await failure(call(verifier, token, clientA))).code).toBe(code);
+    }
+  });
+
+  it('refuses a DPoP token as cnf_unsupported when DPoP is off, with the Bearer challenge alone', async () => {
+    const verifier = opaqueVerifier({ dpop: false });
+    for (const claims of [{ token_type: 'DPoP' }, { cnf: { jkt: OTHER_THUMBPRINT } }]) {
+      const token = issuer.mintOpaqueToken({ certificate: clientA, claims });
+      const error = await failure(call(verifier, token, clientA));
+      expect(error).toMatchObject({ status: 401, error: 'invalid_token', code: 'cnf_unsupported' });
+      expect(error.headers).toEqual({
+        'www-authenticate':
+          'Bearer realm="api", error="invalid_token", error_description="The access token confirmation method is not supported"',
+      });
     }
   });
 
@@ -118,9 +137,9 @@ describe('opaque tokens through introspection', () => {
     const token = issuer.mintOpaqueToken({
       claims: { cnf: { 'x5t#S256': nearMiss.from(clientA.thumbprint) } },
     });
-    expect(await failure(call(verifier, token, clientA))).toMatchObject(CNF_MISMATCH);
+    expect(await failure(call(verifier, token, clientA))).toMatchObject(VERIFIER_CNF_MISMATCH);
     // A cache hit is checked again, the same way.
-    expect(await failure(call(verifier, token, clientA))).toMatchObject(CNF_MISMATCH);
+    expect(await failure(call(verifier, token, clientA))).toMatchObject(VERIFIER_CNF_MISMATCH);
   });
 
   it.each(['down', 'error', 'slow', 'garbage'] as OutageMode[])(
@@ -139,11 +158,43 @@ describe('opaque tokens through introspection', () => {
       });
       expect(error.headers).toEqual({ 'retry-after': '5' });
       issuer.outage('none');
-      await expect(afterHoldDown(() => call(verifier, token, clientA))).resolves.toMatchObject({
-        bound: true,
-      });
+      // Nothing about the failure is remembered: the very next request introspects and is accepted.
+      const before = issuer.counters.introspection;
+      await expect(call(verifier, token, clientA)).resolves.toMatchObject({ bound: true });
+      expect(issuer.counters.introspection - before).toBe(1);
     },
   );
+
+  it('accepts an introspected DPoP token (token_type DPoP, cnf.jkt) under the DPoP scheme with a proof of its key', async () => {
+    const verifier = opaqueVerifier();
+    const key = await testKey('ES256');
+    const jkt = rfc7638(key.jwk);
+    const token = issuer.mintOpaqueToken({ claims: { token_type: 'DPoP', cnf: { jkt } } });
+    const url = 'https://api.example.com/accounts';
+    const dpop = await createDpopProof({ key, method: 'GET', url, accessToken: token });
+    await expect(
+      verifier.verify({ authorization: `DPoP ${token}`, dpop, method: 'GET', url }),
+    ).resolves.toMatchObject({ format: 'opaque', scheme: 'DPoP', jkt, bound: true });
+  });
+
+  it('answers 503 Retry-After 1 at once when introspection.maxConcurrentCalls are in flight', async () => {
+    const verifier = opaqueVerifier({
+      introspection: { ...issuer.introspectionClient, timeoutMs: 500, maxConcurrentCalls: 1 },
+    });
+    await call(verifier, issuer.mintOpaqueToken({ certificate: clientA }), clientA); // discovery done
+    const slow = issuer.mintOpaqueToken({ certificate: clientA });
+    issuer.outage('slow', { token: slow });
+    const before = issuer.counters.introspection;
+    const pending = failure(call(verifier, slow, clientA));
+    await vi.waitFor(() => expect(issuer.counters.introspection).toBe(before + 1));
+    const error = await failure(call(verifier, issuer.mintOpaqueToken({ certificate: clientA }), clientA));
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toMatchObject({ status: 503, error: undefined, code: 'authorization_server_unavailable' });
+    expect(error.headers).toEqual({ 'retry-after': '1' });
+    expect(issuer.counters.introspection).toBe(before + 1);
+    expect((await pending).headers).toEqual({ 'retry-after': '5' });
+    issuer.outage('none', { token: slow });
+  });
 
   it('answers 503 when the resource server credentials are refused (introspection 401)', async () => {
     const verifier = opaqueVerifier({

@@ -62,6 +62,10 @@ describe('option validation at start-up', () => {
       '"resourceMetadata" must be an absolute https URL',
     ],
     [{ ...base, timeoutMs: 2 ** 31 }, '"timeoutMs" must be a positive integer up to 300000'],
+    [{ ...base, jwksMaxAgeSeconds: 0 }, '"jwksMaxAgeSeconds" must be a positive number up to 86400'],
+    [{ ...base, jwksMaxAgeSeconds: 86_401 }, '"jwksMaxAgeSeconds" must be a positive number up to 86400'],
+    [{ ...base, tokenCache: { maxBytes: 1.5 } }, '"tokenCache.maxBytes" must be a positive integer'],
+    [{ ...base, dpop: { required: 1 } }, '"dpop.required" must be a boolean'],
   ])('rejects %j: %s', (options, message) => {
     expect(() => createVerifier(options as never)).toThrow(TypeError);
     expect(() => createVerifier(options as never)).toThrow(message);
@@ -78,7 +82,16 @@ describe('option validation at start-up', () => {
       acceptedTyp: ['at+jwt'],
       requiredClaims: ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'],
       timeoutMs: 5000,
-      tokenCache: { max: 10_000, maxTtlSeconds: 300 },
+      jwksMaxAgeSeconds: 300,
+      tokenCache: { max: 10_000, maxTtlSeconds: 300, maxBytes: 32 * 1024 * 1024 },
+      dpop: {
+        required: false,
+        algorithms: ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256'],
+        proofMaxAgeSeconds: 60,
+        origins: undefined,
+        nonce: undefined,
+        replay: { store: undefined, max: 100_000 },
+      },
     });
     expect(o.algorithms).toEqual(['RS256', 'PS256', 'ES256', 'EdDSA']);
     expect(o.algorithms.some((a) => a.startsWith('HS'))).toBe(false);

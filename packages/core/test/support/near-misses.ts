@@ -78,7 +78,10 @@ export function differingPositions(a: string, b: string): number[] {
   return [...a].flatMap((char, i) => (char === b[i] ? [] : [i]));
 }
 
-/** The whole refusal of a confirmation that is not the presented certificate's (default realm). */
+/**
+ * The whole refusal of a confirmation that is not the presented certificate's, as the binding
+ * functions throw it (no verifier: the default realm, the Bearer challenge alone).
+ */
 export const CNF_MISMATCH = {
   name: 'InvalidTokenError',
   status: 401,
@@ -89,5 +92,17 @@ export const CNF_MISMATCH = {
   headers: {
     'www-authenticate':
       'Bearer realm="api", error="invalid_token", error_description="The access token is bound to another certificate"',
+  },
+} as const;
+
+/**
+ * The same refusal from a verifier with the default options: DPoP is on, so the Bearer challenge
+ * (the scheme the request used, with the error) is followed by the DPoP one.
+ */
+export const VERIFIER_CNF_MISMATCH = {
+  ...CNF_MISMATCH,
+  headers: {
+    'www-authenticate':
+      'Bearer realm="api", error="invalid_token", error_description="The access token is bound to another certificate", DPoP realm="api", algs="ES256 ES384 EdDSA PS256 RS256"',
   },
 } as const;
