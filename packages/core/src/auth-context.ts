@@ -68,7 +68,9 @@ function satisfies(auth: AuthInfo, policy: AuthContextPolicy): boolean {
   if (policy.maxAgeSeconds !== undefined) {
     if (typeof authTime !== 'number' || !Number.isFinite(authTime)) return false;
     const tolerance = VerifiedAuth.clockToleranceOf(auth);
-    if (Date.now() / 1000 - authTime > policy.maxAgeSeconds + tolerance) return false;
+    const age = Date.now() / 1000 - authTime;
+    // An authentication in the future is not credible (beyond the clock tolerance).
+    if (age > policy.maxAgeSeconds + tolerance || age < -tolerance) return false;
   }
   return true;
 }

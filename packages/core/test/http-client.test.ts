@@ -64,8 +64,12 @@ describe('HttpClient', () => {
     const http = new HttpClient({ ca: pki.ca.cert, cert: client.cert, key: client.key });
     const seen = clientCertificates.length;
     try {
-      expect(jsonObjectOf(await http.send(`${url}/ok`, { timeoutMs: 2000 }), 'test')).toEqual({ a: 1 });
-      expect(jsonObjectOf(await http.send(`${url}/ok`, { timeoutMs: 2000 }), 'test')).toEqual({ a: 1 });
+      expect(jsonObjectOf(await http.send(`${url}/ok`, { timeoutMs: 2000 }), `${url}/ok`, 'test')).toEqual({
+        a: 1,
+      });
+      expect(jsonObjectOf(await http.send(`${url}/ok`, { timeoutMs: 2000 }), `${url}/ok`, 'test')).toEqual({
+        a: 1,
+      });
       expect(clientCertificates.slice(seen)).toEqual([client.thumbprint, client.thumbprint]);
     } finally {
       await http.close();
@@ -76,7 +80,9 @@ describe('HttpClient', () => {
     const http = new HttpClient({ ca: pki.ca.cert });
     const seen = clientCertificates.length;
     try {
-      expect(jsonObjectOf(await http.send(`${url}/ok`, { timeoutMs: 2000 }), 'test')).toEqual({ a: 1 });
+      expect(jsonObjectOf(await http.send(`${url}/ok`, { timeoutMs: 2000 }), `${url}/ok`, 'test')).toEqual({
+        a: 1,
+      });
       expect(clientCertificates.slice(seen)).toEqual([undefined]);
     } finally {
       await http.close();
@@ -92,7 +98,7 @@ describe('HttpClient', () => {
     const http = new HttpClient({ ca: pki.ca.cert });
     try {
       await expect(
-        http.send(`${url}${path}`, { timeoutMs: 2000 }).then((r) => jsonObjectOf(r, 'test')),
+        http.send(`${url}${path}`, { timeoutMs: 2000 }).then((r) => jsonObjectOf(r, `${url}${path}`, 'test')),
       ).rejects.toThrow(ServiceUnavailableError);
     } finally {
       await http.close();
@@ -109,7 +115,7 @@ describe('HttpClient', () => {
       expect((await http.send(`${stub.url}/flaky`, { timeoutMs: 2000 })).status).toBe(500);
       stub.route('/flaky', { body: { a: 1 } });
       const response = await http.send(`${stub.url}/flaky`, { timeoutMs: 2000 });
-      expect({ status: response.status, body: jsonObjectOf(response, 'test') }).toEqual({
+      expect({ status: response.status, body: jsonObjectOf(response, url, 'test') }).toEqual({
         status: 200,
         body: { a: 1 },
       });
@@ -137,7 +143,9 @@ describe('HttpClient', () => {
         headers: { 'retry-after': '5' },
       });
       stub.route('/flaky', { body: { a: 1 } });
-      expect(jsonObjectOf(await http.send(`${stub.url}/flaky`, { timeoutMs: 2000 }), 'test')).toEqual({
+      expect(
+        jsonObjectOf(await http.send(`${stub.url}/flaky`, { timeoutMs: 2000 }), stub.url, 'test'),
+      ).toEqual({
         a: 1,
       });
       expect(stub.hits('/flaky')).toBe(2);

@@ -37,6 +37,7 @@ describe('validateIntrospection', () => {
     const validated = validateIntrospection(response, rules);
     expect(validated).toEqual({
       format: 'opaque',
+      issuer: rules.issuer,
       claims: response,
       subject: 'u',
       clientId: 'c',

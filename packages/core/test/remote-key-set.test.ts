@@ -271,14 +271,14 @@ describe('RemoteKeySet: failures', () => {
     expect(fetches()).toBe(2);
   });
 
-  it('keeps the discovered jwks_uri after an HTTP error: the endpoint answered', async () => {
+  it('discovers the jwks_uri again after an HTTP error from the JWK Set (it may have moved)', async () => {
     stub.route(RFC8414_PATH, { body: { issuer: stub.url, jwks_uri: `${stub.url}${JWKS_PATH}` } });
     stub.route(JWKS_PATH, { status: 503, body: { error: 'temporarily_unavailable' } });
     const set = remoteSet({ discover: true });
     expect((await failure(set.candidates(header('a')))).status).toBe(503);
     publish(keyA);
     expect(await idsFor(set, 'a')).toEqual([rfc7638(keyA.jwk)]);
-    expect(stub.hits(RFC8414_PATH)).toBe(1);
+    expect(stub.hits(RFC8414_PATH)).toBe(2);
   });
 });
 

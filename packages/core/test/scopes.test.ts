@@ -2,10 +2,10 @@ import { createVerifier } from '@certbound/core';
 import { createDpopProof, createTestIssuer, createTestPki } from '@certbound/testing';
 import { describe, expect, it } from 'vitest';
 import type { AuthInfo } from '../src/auth-info.js';
-import { InsufficientScopeError, InvalidTokenError } from '../src/errors.js';
+import { CertboundConfigurationError, InsufficientScopeError } from '../src/errors.js';
 import { assertScopeNames, hasScopes, requireScopes } from '../src/scopes.js';
 import { testKey } from './support/keys.js';
-import { rejectionOf } from './support/outcomes.js';
+import { rejectionOf, thrownBy } from './support/outcomes.js';
 
 const auth = { scopes: ['read', 'write'] } as AuthInfo;
 
@@ -17,7 +17,7 @@ describe('scopes', () => {
     expect(hasScopes(undefined, 'read')).toBe(false);
   });
 
-  it('requireScopes throws 403 listing every required scope, or 401 without authentication', () => {
+  it('requireScopes throws 403 listing every required scope, or a 500 configuration error without authentication', () => {
     expect(() => requireScopes(auth, 'read')).not.toThrow();
     expect(() => requireScopes(auth, 'admin', 'read')).toThrow(InsufficientScopeError);
     const forbidden = rejectionOf(() => requireScopes(auth, 'admin', 'read'));
@@ -32,11 +32,16 @@ describe('scopes', () => {
       'www-authenticate':
         'Bearer realm="api", error="insufficient_scope", error_description="The access token lacks the required scope", scope="admin read"',
     });
-    expect(() => requireScopes(undefined, 'read')).toThrow(InvalidTokenError);
-    const unauthenticated = rejectionOf(() => requireScopes(undefined, 'read'));
-    expect(unauthenticated).toBeInstanceOf(InvalidTokenError);
-    expect(unauthenticated).toMatchObject({ status: 401, error: undefined, code: 'credentials_missing' });
-    expect(unauthenticated.headers).toEqual({ 'www-authenticate': 'Bearer realm="api"' });
+    expect(() => requireScopes(undefined, 'read')).toThrow(
+      new CertboundConfigurationError(
+        'requireScopes() found no authenticated request: mount certbound() before it, and do not use it on routes certbound() skips',
+      ),
+    );
+    expect(thrownBy(() => requireScopes(undefined, 'read'))).toMatchObject({
+      status: 500,
+      expose: false,
+      code: 'configuration_error',
+    });
   });
 
   it('carries the realm of the verifier that authenticated the request', async () => {

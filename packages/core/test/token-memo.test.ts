@@ -14,6 +14,7 @@ function validated(exp?: number, keyId?: string): ValidatedToken {
   return {
     ...(keyId === undefined ? {} : { keyId }),
     format: 'jwt',
+    issuer: 'https://as.example.com',
     claims: {},
     subject: undefined,
     clientId: undefined,

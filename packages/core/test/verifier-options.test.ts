@@ -7,7 +7,10 @@ const base = { issuer: 'https://as.example.com', audience: 'https://api.example.
 describe('option validation at start-up', () => {
   it.each([
     [undefined, 'Invalid certbound options: expected an object'],
-    [{ audience: 'x' }, 'Invalid certbound option: "issuer" must be a non-empty string'],
+    [
+      { audience: 'x' },
+      'Invalid certbound option: "issuer" must be given, or "issuers" instead, but not both',
+    ],
     [{ ...base, issuer: 'as.example.com' }, '"issuer" must be an absolute https URL'],
     [{ ...base, issuer: 'http://as.example.com' }, '"issuer" must be an https URL without a fragment'],
     [{ ...base, issuer: 'https://as.example.com/#x' }, '"issuer" must be an https URL without a fragment'],
@@ -49,7 +52,10 @@ describe('option validation at start-up', () => {
     ],
     [{ ...base, jwks: [] }, '"jwks" must be a JWK Set { keys: [...] }'],
     [{ ...base, jwksUri: 'ftp://as.example.com/jwks' }, '"jwksUri" must be an https URL'],
-    [{ ...base, tls: { cert: 'x' } }, '"tls" must be given both "cert" and "key", or neither'],
+    [
+      { ...base, tls: { cert: '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----' } },
+      '"tls" must be given both "cert" and "key", or neither',
+    ],
     [{ ...base, tls: { ca: 42 } }, '"tls.ca" must be a PEM string, a Buffer, or an array of them'],
     [{ ...base, realm: 'a\nb' }, '"realm" must be printable ASCII'],
     [{ ...base, timeoutMs: 0 }, '"timeoutMs" must be a positive integer'],

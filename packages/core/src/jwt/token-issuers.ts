@@ -96,7 +96,9 @@ export class TokenIssuers {
     } catch {
       throw new InvalidTokenError('token_malformed');
     }
-    const issuer = typeof iss === 'string' ? this.#byIssuer.get(iss) : undefined;
+    if (iss === undefined) throw new InvalidTokenError('token_claims_missing');
+    if (typeof iss !== 'string') throw new InvalidTokenError('token_malformed');
+    const issuer = this.#byIssuer.get(iss);
     if (issuer === undefined) throw new InvalidTokenError('token_issuer_mismatch');
     return issuer;
   }
