@@ -80,7 +80,8 @@ export interface RequestSpec {
 
 export type Expected =
   | {
-      status: 200;
+      /** 201 where the route says so (`POST /payments`). */
+      status: 200 | 201;
       /** The JSON body; `null` for an empty one (HEAD). */
       body: Record<string, unknown> | null;
       /** Headers to expect instead of `Cache-Control: no-store` (a `DPoP-Nonce` is absent unless listed). */
@@ -95,18 +96,22 @@ export type Expected =
         | 'invalid_token'
         | 'insufficient_scope'
         | 'invalid_dpop_proof'
-        | 'use_dpop_nonce';
+        | 'use_dpop_nonce'
+        | 'insufficient_user_authentication';
       /** The scheme whose challenge carries the error: default `Bearer` (`DPoP` when only DPoP is accepted). */
       scheme?: 'Bearer' | 'DPoP';
       scope?: string;
+      /** RFC 9470 §3 `acr_values` and `max_age` of the challenge (`insufficient_user_authentication`). */
+      acrValues?: string;
+      maxAge?: number;
       /** RFC 9728 §5.1 `resource_metadata` of the challenge. */
       resourceMetadata?: string;
       /** A fresh `DPoP-Nonce` comes with the refusal (RFC 9449 §9); absent otherwise. */
       dpopNonce?: true;
     };
 
-type Success = Extract<Expected, { status: 200 }>;
-type Refusal = Exclude<Expected, { status: 200 }>;
+export type Success = Extract<Expected, { status: 200 | 201 }>;
+export type Refusal = Exclude<Expected, Success>;
 
 export interface ConformanceCase {
   name: string;
@@ -146,6 +151,7 @@ export const DESCRIPTIONS = {
   dpop_nonce_required: 'The DPoP proof must carry the nonce the resource server provided',
   dpop_key_mismatch: 'The access token is not bound to the DPoP proof key',
   dpop_scheme_required: 'The access token is DPoP-bound and must be sent with the DPoP scheme',
+  insufficient_user_authentication: 'A different or more recent user authentication is required',
 } as const;
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -182,7 +188,12 @@ const acceptedDpop =
     accepted(certificate, { scheme: 'DPoP', jkt: f.dpopJkt, ...overrides })(f);
 
 const invalidToken =
-  (code: Exclude<keyof typeof DESCRIPTIONS, 'malformed' | 'duplicate' | 'multipleMethods'>) =>
+  (
+    code: Exclude<
+      keyof typeof DESCRIPTIONS,
+      'malformed' | 'duplicate' | 'multipleMethods' | 'insufficient_user_authentication'
+    >,
+  ) =>
   (): Refusal => ({
     status: 401,
     error: 'invalid_token',
@@ -194,7 +205,12 @@ const invalidRequest = (): Expected => ({ status: 400, error: 'invalid_request',
 /** The codes of 401 `invalid_token`. */
 type TokenCode = Exclude<
   keyof typeof DESCRIPTIONS,
-  'malformed' | 'duplicate' | 'multipleMethods' | `dpop_proof_${string}` | 'dpop_nonce_required'
+  | 'malformed'
+  | 'duplicate'
+  | 'multipleMethods'
+  | `dpop_proof_${string}`
+  | 'dpop_nonce_required'
+  | 'insufficient_user_authentication'
 >;
 
 /** 401 with the error on the DPoP challenge: `invalid_dpop_proof` for the proof's codes, else `invalid_token`. */
@@ -276,6 +292,49 @@ const metadataDocument =
     },
     headers: { 'cache-control': 'public, max-age=3600', 'content-type': 'application/json' },
   });
+
+/**
+ * 401 `insufficient_user_authentication` (RFC 9470 §3) on the challenge of the scheme the client
+ * used, naming what `POST /payments` requires (`STEP_UP` of targets.ts): acr `mfa`, 300 seconds.
+ */
+const stepUpRequired =
+  (scheme: 'Bearer' | 'DPoP' = 'Bearer') =>
+  (): Refusal => ({
+    status: 401,
+    error: 'insufficient_user_authentication',
+    code: 'insufficient_user_authentication',
+    acrValues: 'mfa',
+    maxAge: 300,
+    scheme,
+  });
+
+/** The route's 201 with the body of an accepted request. */
+const created =
+  (accept: (f: Fixtures) => Success) =>
+  (f: Fixtures): Success => ({ ...accept(f), status: 201 });
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+/** `POST /payments` with a form body, as Bearer, over a connection with `certificate` (none when absent). */
+const payment = (token: string, certificate?: TestCertificate): RequestSpec => ({
+  method: 'POST',
+  path: '/payments',
+  certificate,
+  token,
+  headers: FORM,
+  body: 'amount=10',
+});
+
+/** `POST /payments` under the DPoP scheme, with a proof for it. */
+const dpopPayment = async (f: Fixtures, target: TargetContext, token: string): Promise<RequestSpec> => ({
+  ...(await dpopRequest(f, target, { token, method: 'POST', path: '/payments' })),
+  headers: FORM,
+  body: 'amount=10',
+});
+
+/** A user authentication one minute ago, and one an hour ago (beyond the route's 300 seconds). */
+const recent = () => now() - 60;
+const anHourAgo = () => now() - 3600;
 
 const NOT_THE_TARGET = 'https://api.example.test';
 const FORWARDED = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.test' };
@@ -630,6 +689,101 @@ export const CASES: readonly ConformanceCase[] = [
     config: 'main',
     request: () => ({ path: '/health', headers: { authorization: 'Bearer not-a-token,' } }),
     expected: () => ({ status: 200, body: { ok: true } }),
+  },
+
+  // --- Step-up authentication (RFC 9470) on POST /payments: acr mfa within 300 seconds ---
+  {
+    name: 'lets a recent mfa authentication through the step-up route with 201',
+    config: 'main',
+    request: async (f) => payment(await f.mint({ claims: { acr: 'mfa', auth_time: recent() } }), f.clientA),
+    expected: created(accepted('A')),
+  },
+  {
+    name: 'asks for a new user authentication after a weaker acr, naming acr_values and max_age',
+    config: 'main',
+    request: async (f) => payment(await f.mint({ claims: { acr: 'pwd', auth_time: recent() } }), f.clientA),
+    expected: stepUpRequired(),
+  },
+  {
+    name: 'asks for a new user authentication when the token has no acr',
+    config: 'main',
+    request: async (f) => payment(await f.mint({ claims: { auth_time: recent() } }), f.clientA),
+    expected: stepUpRequired(),
+  },
+  {
+    name: 'asks for a new user authentication after an mfa authentication an hour ago',
+    config: 'main',
+    request: async (f) =>
+      payment(await f.mint({ claims: { acr: 'mfa', auth_time: anHourAgo() } }), f.clientA),
+    expected: stepUpRequired(),
+  },
+  {
+    name: 'asks for a new user authentication when the token has no auth_time',
+    config: 'main',
+    request: async (f) => payment(await f.mint({ claims: { acr: 'mfa' } }), f.clientA),
+    expected: stepUpRequired(),
+  },
+  {
+    name: "lets an opaque token through the step-up route on its introspection answer's acr and auth_time",
+    config: 'main',
+    request: (f) =>
+      payment(
+        f.issuer.mintOpaqueToken({
+          certificate: f.clientA,
+          scope: 'read',
+          claims: { acr: 'mfa', auth_time: recent() },
+        }),
+        f.clientA,
+      ),
+    expected: created(accepted('A', { format: 'opaque' })),
+  },
+  {
+    name: 'asks for a new user authentication when the introspection answer has a weaker acr',
+    config: 'main',
+    request: (f) =>
+      payment(
+        f.issuer.mintOpaqueToken({
+          certificate: f.clientA,
+          scope: 'read',
+          claims: { acr: 'pwd', auth_time: recent() },
+        }),
+        f.clientA,
+      ),
+    expected: stepUpRequired(),
+  },
+  {
+    name: 'asks for a new user authentication when the introspection answer has an old auth_time',
+    config: 'main',
+    request: (f) =>
+      payment(
+        f.issuer.mintOpaqueToken({
+          certificate: f.clientA,
+          scope: 'read',
+          claims: { acr: 'mfa', auth_time: anHourAgo() },
+        }),
+        f.clientA,
+      ),
+    expected: stepUpRequired(),
+  },
+  {
+    name: 'lets a DPoP request with a recent mfa authentication through the step-up route',
+    config: 'main',
+    request: async (f, t) =>
+      dpopPayment(f, t, await f.mintDpop({ claims: { acr: 'mfa', auth_time: recent() } })),
+    expected: created(acceptedDpop('none')),
+  },
+  {
+    name: 'asks a DPoP client for a new user authentication on the DPoP challenge',
+    config: 'main',
+    request: async (f, t) =>
+      dpopPayment(f, t, await f.mintDpop({ claims: { acr: 'pwd', auth_time: recent() } })),
+    expected: stepUpRequired('DPoP'),
+  },
+  {
+    name: 'refuses a stolen token for its binding before step-up: certificate_missing',
+    config: 'main',
+    request: async (f) => payment(await f.mint({ claims: { acr: 'pwd', auth_time: anHourAgo() } })),
+    expected: invalidToken('certificate_missing'),
   },
 
   // --- Certificates from a trusted proxy's header (RFC 9440) ---

@@ -3,8 +3,9 @@
  * (with its hook, and with `hook: false` under `@fastify/auth`), Nest on Express and Nest on
  * Fastify (see `targets.ts`), and every target must produce the same whole outcome: status, JSON
  * body (`error`, `error_description`, `code`), the exact `WWW-Authenticate` (the Bearer and DPoP
- * challenges), `Retry-After` on 503, `Cache-Control: no-store` on authenticated answers, a
- * `DPoP-Nonce` exactly where one is due, and never the token in the response.
+ * challenges, with RFC 9470's `acr_values` and `max_age` on a step-up refusal), `Retry-After` on
+ * 503, `Cache-Control: no-store` on authenticated answers, a `DPoP-Nonce` exactly where one is due,
+ * and never the token in the response.
  */
 import type { CertboundOptions } from '@certbound/core';
 import {
@@ -26,7 +27,9 @@ import {
   type Expected,
   type Fixtures,
   REALM,
+  type Refusal,
   type RequestSpec,
+  type Success,
   type TargetContext,
 } from './cases.js';
 import { TARGETS, type TargetName } from './targets.js';
@@ -127,11 +130,7 @@ const ACCEPTED: Partial<Record<ConfigName, Accepted>> = { noDpop: 'Bearer', dpop
 const NONCE = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 /** The exact `WWW-Authenticate` for an expected failure under `config`, or undefined on 503. */
-function expectedChallenge(
-  config: ConfigName,
-  expected: Exclude<Expected, { status: 200 }>,
-  description: string,
-): string | undefined {
+function expectedChallenge(config: ConfigName, expected: Refusal, description: string): string | undefined {
   if (expected.status === 503) return undefined;
   const params = { realm: REALM, resourceMetadata: expected.resourceMetadata, accepted: ACCEPTED[config] };
   if (expected.error === undefined) return challenge(params);
@@ -140,8 +139,13 @@ function expectedChallenge(
     error: expected.error,
     description,
     scope: expected.scope,
+    acrValues: expected.acrValues,
+    maxAge: expected.maxAge,
   });
 }
+
+const succeeded = (expected: Expected): expected is Success =>
+  expected.status === 200 || expected.status === 201;
 
 describe.each(CASES)('$name', (testCase) => {
   it.each(TARGETS.map((t) => t.name))('%s', async (target) => {
@@ -159,10 +163,10 @@ describe.each(CASES)('$name', (testCase) => {
     for (const token of [spec.token, spec.dpop?.token]) {
       if (token !== undefined) expect(response.body).not.toContain(token);
     }
-    const nonceExpected = expected.status === 200 ? expected.headers?.['dpop-nonce'] : expected.dpopNonce;
+    const nonceExpected = succeeded(expected) ? expected.headers?.['dpop-nonce'] : expected.dpopNonce;
     if (nonceExpected === undefined) expect(response.headers['dpop-nonce']).toBeUndefined();
     else if (nonceExpected === true) expect(response.headers['dpop-nonce']).toMatch(NONCE);
-    if (expected.status === 200) {
+    if (succeeded(expected)) {
       if (expected.body === null) expect(response.body).toBe('');
       else expect(response.json).toEqual(expected.body);
       expect(response.headers['www-authenticate']).toBeUndefined();
