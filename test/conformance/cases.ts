@@ -18,7 +18,9 @@ import {
  * - `main`: `binding: 'required'` (default) and DPoP on (the default);
  * - `noDpop`: `dpop: false`, the Bearer challenge alone;
  * - `dpopRequired`: `dpop: { required: true }` and the RFC 9728 document, the DPoP challenge alone;
- * - `dpopNonce`: `dpop: { nonce }`, resource-server nonces.
+ * - `dpopNonce`: `dpop: { nonce }`, resource-server nonces;
+ * - `multiIssuer`: `issuers` with the main issuer (the top-level audience) and a second one (its
+ *   own audience), no introspection, and the RFC 9728 document.
  */
 export type ConfigName =
   | 'main'
@@ -29,10 +31,13 @@ export type ConfigName =
   | 'metadata'
   | 'noDpop'
   | 'dpopRequired'
-  | 'dpopNonce';
+  | 'dpopNonce'
+  | 'multiIssuer';
 
 export interface Fixtures {
   issuer: TestIssuer;
+  /** The second authorization server of `multiIssuer`; its tokens carry its own audience. */
+  secondIssuer: TestIssuer;
   downIssuer: TestIssuer;
   /** The certificate tokens are bound to. */
   clientA: TestCertificate;
@@ -117,6 +122,11 @@ export interface ConformanceCase {
   name: string;
   config: ConfigName;
   request(f: Fixtures, target: TargetContext): Promise<RequestSpec> | RequestSpec;
+  /**
+   * The request reaches no authorization server: the discovery, JWKS and introspection counters
+   * of every test issuer are the same after it as before.
+   */
+  offline?: true;
   /** `spec` is what `request` returned (for values only known then, such as a nonce). */
   expected(f: Fixtures, spec: RequestSpec): Expected;
 }
@@ -169,6 +179,7 @@ const accepted =
   (f: Fixtures): Success => ({
     status: 200,
     body: {
+      issuer: f.issuer.issuer,
       subject: 'client-a',
       clientId: 'client-a',
       scopes: ['read'],
@@ -275,14 +286,15 @@ function learnedNonce(spec: RequestSpec): string {
   return spec.learned.nonce;
 }
 
-/** The RFC 9728 document of the `metadata` and `dpopRequired` configurations. */
+/** The RFC 9728 document of the `metadata`, `dpopRequired` and `multiIssuer` configurations. */
 const metadataDocument =
-  (dpopRequired: boolean) =>
+  (dpopRequired: boolean, issuers: 'main' | 'both' = 'main') =>
   (f: Fixtures): Expected => ({
     status: 200,
     body: {
       resource: f.resource,
-      authorization_servers: [f.issuer.issuer],
+      authorization_servers:
+        issuers === 'main' ? [f.issuer.issuer] : [f.issuer.issuer, f.secondIssuer.issuer],
       bearer_methods_supported: ['header'],
       tls_client_certificate_bound_access_tokens: true,
       dpop_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256'],
@@ -335,6 +347,11 @@ const dpopPayment = async (f: Fixtures, target: TargetContext, token: string): P
 /** A user authentication one minute ago, and one an hour ago (beyond the route's 300 seconds). */
 const recent = () => now() - 60;
 const anHourAgo = () => now() - 3600;
+
+/** A refusal under `multiIssuer`, whose challenges point to its RFC 9728 document. */
+const refusedByMultiIssuer =
+  (code: TokenCode) =>
+  (f: Fixtures): Refusal => ({ ...invalidToken(code)(), resourceMetadata: f.metadataUrl });
 
 const NOT_THE_TARGET = 'https://api.example.test';
 const FORWARDED = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.test' };
@@ -1121,5 +1138,88 @@ export const CASES: readonly ConformanceCase[] = [
       ...accepted('A')(f),
       headers: { 'cache-control': 'no-store', 'dpop-nonce': learnedNonce(spec) },
     }),
+  },
+
+  // --- Several authorization servers (issuers): the token's iss selects one ---
+  {
+    name: 'accepts a bound token of the first issuer, naming it',
+    config: 'multiIssuer',
+    request: async (f) => ({ certificate: f.clientA, token: await f.mint() }),
+    expected: accepted('A'),
+  },
+  {
+    name: 'accepts a bound token of the second issuer for its own audience, naming it',
+    config: 'multiIssuer',
+    request: async (f) => ({
+      certificate: f.clientA,
+      token: await f.secondIssuer.mintAccessToken({ certificate: f.clientA, scope: 'read' }),
+    }),
+    expected: (f) => accepted('A', { issuer: f.secondIssuer.issuer })(f),
+  },
+  {
+    name: "refuses a token claiming the second issuer but signed with the first's key: token_signature_invalid",
+    config: 'multiIssuer',
+    request: async (f) => ({
+      certificate: f.clientA,
+      token: await f.mint({ audience: f.secondIssuer.audience, claims: { iss: f.secondIssuer.issuer } }),
+    }),
+    expected: refusedByMultiIssuer('token_signature_invalid'),
+  },
+  {
+    name: 'refuses a token of an unknown issuer without asking either issuer: token_issuer_mismatch',
+    config: 'multiIssuer',
+    offline: true,
+    request: async (f) => ({
+      certificate: f.clientA,
+      token: await f.mint({ claims: { iss: 'https://unknown-as.example.test' } }),
+    }),
+    expected: refusedByMultiIssuer('token_issuer_mismatch'),
+  },
+  {
+    name: 'refuses an opaque token without asking either issuer (several issuers never introspect): token_malformed',
+    config: 'multiIssuer',
+    offline: true,
+    request: (f) => ({
+      certificate: f.clientA,
+      token: f.issuer.mintOpaqueToken({ certificate: f.clientA, scope: 'read' }),
+    }),
+    expected: refusedByMultiIssuer('token_malformed'),
+  },
+  {
+    name: "refuses a token of the second issuer for the first's audience: token_audience_mismatch",
+    config: 'multiIssuer',
+    request: async (f) => ({
+      certificate: f.clientA,
+      token: await f.secondIssuer.mintAccessToken({
+        certificate: f.clientA,
+        scope: 'read',
+        audience: f.issuer.audience,
+      }),
+    }),
+    expected: refusedByMultiIssuer('token_audience_mismatch'),
+  },
+  {
+    name: "refuses a token of the first issuer for the second's audience: token_audience_mismatch",
+    config: 'multiIssuer',
+    request: async (f) => ({
+      certificate: f.clientA,
+      token: await f.mint({ audience: f.secondIssuer.audience }),
+    }),
+    expected: refusedByMultiIssuer('token_audience_mismatch'),
+  },
+  {
+    name: "checks the binding of the second issuer's tokens too: cnf_mismatch",
+    config: 'multiIssuer',
+    request: async (f) => ({
+      certificate: f.clientB,
+      token: await f.secondIssuer.mintAccessToken({ certificate: f.clientA, scope: 'read' }),
+    }),
+    expected: refusedByMultiIssuer('cnf_mismatch'),
+  },
+  {
+    name: 'lists both issuers as authorization_servers in the metadata document',
+    config: 'multiIssuer',
+    request: (f) => ({ path: new URL(f.metadataUrl).pathname }),
+    expected: metadataDocument(false, 'both'),
   },
 ];

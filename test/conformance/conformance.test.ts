@@ -5,7 +5,8 @@
  * body (`error`, `error_description`, `code`), the exact `WWW-Authenticate` (the Bearer and DPoP
  * challenges, with RFC 9470's `acr_values` and `max_age` on a step-up refusal), `Retry-After` on
  * 503, `Cache-Control: no-store` on authenticated answers, a `DPoP-Nonce` exactly where one is due,
- * and never the token in the response.
+ * never the token in the response, and no request to any authorization server where a case says
+ * so (`offline`).
  */
 import type { CertboundOptions } from '@certbound/core';
 import {
@@ -52,7 +53,11 @@ function optionsFor(issuer: TestIssuer, extra: Partial<CertboundOptions> = {}): 
 
 beforeAll(async () => {
   pki = await createTestPki();
-  const [issuer, downIssuer] = await Promise.all([createTestIssuer({ pki }), createTestIssuer({ pki })]);
+  const [issuer, secondIssuer, downIssuer] = await Promise.all([
+    createTestIssuer({ pki }),
+    createTestIssuer({ pki, audience: 'https://partner-api.example.test' }),
+    createTestIssuer({ pki }),
+  ]);
   downIssuer.outage('down');
   const subject = 'CN=client-a, O=certbound';
   const resource = `${issuer.audience.replace(/\/$/, '')}/payments`;
@@ -63,6 +68,7 @@ beforeAll(async () => {
   ]);
   fixtures = {
     issuer,
+    secondIssuer,
     downIssuer,
     clientA,
     clientB,
@@ -90,6 +96,14 @@ beforeAll(async () => {
     dpopNonce: optionsFor(issuer, {
       dpop: { nonce: { secret: 'conformance-nonce-secret-of-32-bytes!', lifetimeSeconds: 86_400 } },
     }),
+    // Several issuers take no introspection (an opaque token does not say who issued it).
+    multiIssuer: {
+      issuers: [{ issuer: issuer.issuer }, { issuer: secondIssuer.issuer, audience: secondIssuer.audience }],
+      audience: issuer.audience,
+      realm: REALM,
+      tls: { ca: issuer.ca },
+      protectedResource,
+    },
   };
   await Promise.all(
     Object.entries(configs).flatMap(([config, options]) =>
@@ -102,7 +116,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([...apps.values()].map((app) => app.close()));
-  await Promise.all([fixtures?.issuer.close(), fixtures?.downIssuer.close()]);
+  await Promise.all([fixtures?.issuer.close(), fixtures?.secondIssuer.close(), fixtures?.downIssuer.close()]);
 });
 
 function send(app: RunningApp, spec: RequestSpec) {
@@ -147,6 +161,10 @@ function expectedChallenge(config: ConfigName, expected: Refusal, description: s
 const succeeded = (expected: Expected): expected is Success =>
   expected.status === 200 || expected.status === 201;
 
+/** The discovery, JWKS and introspection requests every test issuer has answered so far. */
+const issuerCounters = (f: Fixtures) =>
+  [f.issuer, f.secondIssuer, f.downIssuer].map((issuer) => ({ ...issuer.counters }));
+
 describe.each(CASES)('$name', (testCase) => {
   it.each(TARGETS.map((t) => t.name))('%s', async (target) => {
     const app = apps.get(appKey(testCase.config, target))!;
@@ -156,8 +174,10 @@ describe.each(CASES)('$name', (testCase) => {
       const first = await send(app, spec);
       expect(first.status, `the first answer: ${first.body}`).toBe(200);
     }
+    const countersBefore = issuerCounters(fixtures);
     const response = await send(app, spec);
     const expected = testCase.expected(fixtures, spec);
+    if (testCase.offline) expect(issuerCounters(fixtures)).toEqual(countersBefore);
 
     expect(response.status).toBe(expected.status);
     for (const token of [spec.token, spec.dpop?.token]) {

@@ -45,6 +45,7 @@ export const STEP_UP = { acr: ['mfa'], maxAgeSeconds: 300 } as const satisfies A
 /** What every protected route answers. */
 export function describeAuth(auth: AuthInfo | undefined) {
   return {
+    issuer: auth?.issuer,
     subject: auth?.subject,
     clientId: auth?.clientId,
     scopes: auth?.scopes,
