@@ -165,7 +165,8 @@ const succeeded = (expected: Expected): expected is Success =>
 const issuerCounters = (f: Fixtures) =>
   [f.issuer, f.secondIssuer, f.downIssuer].map((issuer) => ({ ...issuer.counters }));
 
-describe.each(CASES)('$name', (testCase) => {
+// '%s' of the name itself: '$name' would print a quoted name cut after 40 characters.
+describe.each(CASES.map((testCase) => [testCase.name, testCase] as const))('%s', (_name, testCase) => {
   it.each(TARGETS.map((t) => t.name))('%s', async (target) => {
     const app = apps.get(appKey(testCase.config, target))!;
     const context: TargetContext = { url: app.url, send: (spec) => send(app, spec) };
