@@ -18,7 +18,9 @@ import {
  * - `main`: `binding: 'required'` (default) and DPoP on (the default);
  * - `noDpop`: `dpop: false`, the Bearer challenge alone;
  * - `dpopRequired`: `dpop: { required: true }` and the RFC 9728 document, the DPoP challenge alone;
- * - `dpopNonce`: `dpop: { nonce }`, resource-server nonces.
+ * - `dpopNonce`: `dpop: { nonce }`, resource-server nonces;
+ * - `multiIssuer`: `issuers` with the main issuer (the top-level audience) and a second one (its
+ *   own audience), no introspection, and the RFC 9728 document.
  */
 export type ConfigName =
   | 'main'
@@ -29,10 +31,13 @@ export type ConfigName =
   | 'metadata'
   | 'noDpop'
   | 'dpopRequired'
-  | 'dpopNonce';
+  | 'dpopNonce'
+  | 'multiIssuer';
 
 export interface Fixtures {
   issuer: TestIssuer;
+  /** The second authorization server of `multiIssuer`; its tokens carry its own audience. */
+  secondIssuer: TestIssuer;
   downIssuer: TestIssuer;
   /** The certificate tokens are bound to. */
   clientA: TestCertificate;
@@ -80,7 +85,8 @@ export interface RequestSpec {
 
 export type Expected =
   | {
-      status: 200;
+      /** 201 where the route says so (`POST /payments`). */
+      status: 200 | 201;
       /** The JSON body; `null` for an empty one (HEAD). */
       body: Record<string, unknown> | null;
       /** Headers to expect instead of `Cache-Control: no-store` (a `DPoP-Nonce` is absent unless listed). */
@@ -95,23 +101,32 @@ export type Expected =
         | 'invalid_token'
         | 'insufficient_scope'
         | 'invalid_dpop_proof'
-        | 'use_dpop_nonce';
+        | 'use_dpop_nonce'
+        | 'insufficient_user_authentication';
       /** The scheme whose challenge carries the error: default `Bearer` (`DPoP` when only DPoP is accepted). */
       scheme?: 'Bearer' | 'DPoP';
       scope?: string;
+      /** RFC 9470 §3 `acr_values` and `max_age` of the challenge (`insufficient_user_authentication`). */
+      acrValues?: string;
+      maxAge?: number;
       /** RFC 9728 §5.1 `resource_metadata` of the challenge. */
       resourceMetadata?: string;
       /** A fresh `DPoP-Nonce` comes with the refusal (RFC 9449 §9); absent otherwise. */
       dpopNonce?: true;
     };
 
-type Success = Extract<Expected, { status: 200 }>;
-type Refusal = Exclude<Expected, { status: 200 }>;
+export type Success = Extract<Expected, { status: 200 | 201 }>;
+export type Refusal = Exclude<Expected, Success>;
 
 export interface ConformanceCase {
   name: string;
   config: ConfigName;
   request(f: Fixtures, target: TargetContext): Promise<RequestSpec> | RequestSpec;
+  /**
+   * The request reaches no authorization server: the discovery, JWKS and introspection counters
+   * of every test issuer are the same after it as before.
+   */
+  offline?: true;
   /** `spec` is what `request` returned (for values only known then, such as a nonce). */
   expected(f: Fixtures, spec: RequestSpec): Expected;
 }
@@ -146,6 +161,7 @@ export const DESCRIPTIONS = {
   dpop_nonce_required: 'The DPoP proof must carry the nonce the resource server provided',
   dpop_key_mismatch: 'The access token is not bound to the DPoP proof key',
   dpop_scheme_required: 'The access token is DPoP-bound and must be sent with the DPoP scheme',
+  insufficient_user_authentication: 'A different or more recent user authentication is required',
 } as const;
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -163,6 +179,7 @@ const accepted =
   (f: Fixtures): Success => ({
     status: 200,
     body: {
+      issuer: f.issuer.issuer,
       subject: 'client-a',
       clientId: 'client-a',
       scopes: ['read'],
@@ -182,7 +199,12 @@ const acceptedDpop =
     accepted(certificate, { scheme: 'DPoP', jkt: f.dpopJkt, ...overrides })(f);
 
 const invalidToken =
-  (code: Exclude<keyof typeof DESCRIPTIONS, 'malformed' | 'duplicate' | 'multipleMethods'>) =>
+  (
+    code: Exclude<
+      keyof typeof DESCRIPTIONS,
+      'malformed' | 'duplicate' | 'multipleMethods' | 'insufficient_user_authentication'
+    >,
+  ) =>
   (): Refusal => ({
     status: 401,
     error: 'invalid_token',
@@ -194,7 +216,12 @@ const invalidRequest = (): Expected => ({ status: 400, error: 'invalid_request',
 /** The codes of 401 `invalid_token`. */
 type TokenCode = Exclude<
   keyof typeof DESCRIPTIONS,
-  'malformed' | 'duplicate' | 'multipleMethods' | `dpop_proof_${string}` | 'dpop_nonce_required'
+  | 'malformed'
+  | 'duplicate'
+  | 'multipleMethods'
+  | `dpop_proof_${string}`
+  | 'dpop_nonce_required'
+  | 'insufficient_user_authentication'
 >;
 
 /** 401 with the error on the DPoP challenge: `invalid_dpop_proof` for the proof's codes, else `invalid_token`. */
@@ -259,14 +286,15 @@ function learnedNonce(spec: RequestSpec): string {
   return spec.learned.nonce;
 }
 
-/** The RFC 9728 document of the `metadata` and `dpopRequired` configurations. */
+/** The RFC 9728 document of the `metadata`, `dpopRequired` and `multiIssuer` configurations. */
 const metadataDocument =
-  (dpopRequired: boolean) =>
+  (dpopRequired: boolean, issuers: 'main' | 'both' = 'main') =>
   (f: Fixtures): Expected => ({
     status: 200,
     body: {
       resource: f.resource,
-      authorization_servers: [f.issuer.issuer],
+      authorization_servers:
+        issuers === 'main' ? [f.issuer.issuer] : [f.issuer.issuer, f.secondIssuer.issuer],
       bearer_methods_supported: ['header'],
       tls_client_certificate_bound_access_tokens: true,
       dpop_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256'],
@@ -276,6 +304,54 @@ const metadataDocument =
     },
     headers: { 'cache-control': 'public, max-age=3600', 'content-type': 'application/json' },
   });
+
+/**
+ * 401 `insufficient_user_authentication` (RFC 9470 §3) on the challenge of the scheme the client
+ * used, naming what `POST /payments` requires (`STEP_UP` of targets.ts): acr `mfa`, 300 seconds.
+ */
+const stepUpRequired =
+  (scheme: 'Bearer' | 'DPoP' = 'Bearer') =>
+  (): Refusal => ({
+    status: 401,
+    error: 'insufficient_user_authentication',
+    code: 'insufficient_user_authentication',
+    acrValues: 'mfa',
+    maxAge: 300,
+    scheme,
+  });
+
+/** The route's 201 with the body of an accepted request. */
+const created =
+  (accept: (f: Fixtures) => Success) =>
+  (f: Fixtures): Success => ({ ...accept(f), status: 201 });
+
+const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+
+/** `POST /payments` with a form body, as Bearer, over a connection with `certificate` (none when absent). */
+const payment = (token: string, certificate?: TestCertificate): RequestSpec => ({
+  method: 'POST',
+  path: '/payments',
+  certificate,
+  token,
+  headers: FORM,
+  body: 'amount=10',
+});
+
+/** `POST /payments` under the DPoP scheme, with a proof for it. */
+const dpopPayment = async (f: Fixtures, target: TargetContext, token: string): Promise<RequestSpec> => ({
+  ...(await dpopRequest(f, target, { token, method: 'POST', path: '/payments' })),
+  headers: FORM,
+  body: 'amount=10',
+});
+
+/** A user authentication one minute ago, and one an hour ago (beyond the route's 300 seconds). */
+const recent = () => now() - 60;
+const anHourAgo = () => now() - 3600;
+
+/** A refusal under `multiIssuer`, whose challenges point to its RFC 9728 document. */
+const refusedByMultiIssuer =
+  (code: TokenCode) =>
+  (f: Fixtures): Refusal => ({ ...invalidToken(code)(), resourceMetadata: f.metadataUrl });
 
 const NOT_THE_TARGET = 'https://api.example.test';
 const FORWARDED = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'api.example.test' };
@@ -632,6 +708,101 @@ export const CASES: readonly ConformanceCase[] = [
     expected: () => ({ status: 200, body: { ok: true } }),
   },
 
+  // --- Step-up authentication (RFC 9470) on POST /payments: acr mfa within 300 seconds ---
+  {
+    name: 'lets a recent mfa authentication through the step-up route with 201',
+    config: 'main',
+    request: async (f) => payment(await f.mint({ claims: { acr: 'mfa', auth_time: recent() } }), f.clientA),
+    expected: created(accepted('A')),
+  },
+  {
+    name: 'asks for a new user authentication after a weaker acr, naming acr_values and max_age',
+    config: 'main',
+    request: async (f) => payment(await f.mint({ claims: { acr: 'pwd', auth_time: recent() } }), f.clientA),
+    expected: stepUpRequired(),
+  },
+  {
+    name: 'asks for a new user authentication when the token has no acr',
+    config: 'main',
+    request: async (f) => payment(await f.mint({ claims: { auth_time: recent() } }), f.clientA),
+    expected: stepUpRequired(),
+  },
+  {
+    name: 'asks for a new user authentication after an mfa authentication an hour ago',
+    config: 'main',
+    request: async (f) =>
+      payment(await f.mint({ claims: { acr: 'mfa', auth_time: anHourAgo() } }), f.clientA),
+    expected: stepUpRequired(),
+  },
+  {
+    name: 'asks for a new user authentication when the token has no auth_time',
+    config: 'main',
+    request: async (f) => payment(await f.mint({ claims: { acr: 'mfa' } }), f.clientA),
+    expected: stepUpRequired(),
+  },
+  {
+    name: "lets an opaque token through the step-up route on its introspection answer's acr and auth_time",
+    config: 'main',
+    request: (f) =>
+      payment(
+        f.issuer.mintOpaqueToken({
+          certificate: f.clientA,
+          scope: 'read',
+          claims: { acr: 'mfa', auth_time: recent() },
+        }),
+        f.clientA,
+      ),
+    expected: created(accepted('A', { format: 'opaque' })),
+  },
+  {
+    name: 'asks for a new user authentication when the introspection answer has a weaker acr',
+    config: 'main',
+    request: (f) =>
+      payment(
+        f.issuer.mintOpaqueToken({
+          certificate: f.clientA,
+          scope: 'read',
+          claims: { acr: 'pwd', auth_time: recent() },
+        }),
+        f.clientA,
+      ),
+    expected: stepUpRequired(),
+  },
+  {
+    name: 'asks for a new user authentication when the introspection answer has an old auth_time',
+    config: 'main',
+    request: (f) =>
+      payment(
+        f.issuer.mintOpaqueToken({
+          certificate: f.clientA,
+          scope: 'read',
+          claims: { acr: 'mfa', auth_time: anHourAgo() },
+        }),
+        f.clientA,
+      ),
+    expected: stepUpRequired(),
+  },
+  {
+    name: 'lets a DPoP request with a recent mfa authentication through the step-up route',
+    config: 'main',
+    request: async (f, t) =>
+      dpopPayment(f, t, await f.mintDpop({ claims: { acr: 'mfa', auth_time: recent() } })),
+    expected: created(acceptedDpop('none')),
+  },
+  {
+    name: 'asks a DPoP client for a new user authentication on the DPoP challenge',
+    config: 'main',
+    request: async (f, t) =>
+      dpopPayment(f, t, await f.mintDpop({ claims: { acr: 'pwd', auth_time: recent() } })),
+    expected: stepUpRequired('DPoP'),
+  },
+  {
+    name: 'refuses a stolen token for its binding before step-up: certificate_missing',
+    config: 'main',
+    request: async (f) => payment(await f.mint({ claims: { acr: 'pwd', auth_time: anHourAgo() } })),
+    expected: invalidToken('certificate_missing'),
+  },
+
   // --- Certificates from a trusted proxy's header (RFC 9440) ---
   {
     name: 'accepts a bound token with its certificate in the header of a trusted proxy',
@@ -967,5 +1138,88 @@ export const CASES: readonly ConformanceCase[] = [
       ...accepted('A')(f),
       headers: { 'cache-control': 'no-store', 'dpop-nonce': learnedNonce(spec) },
     }),
+  },
+
+  // --- Several authorization servers (issuers): the token's iss selects one ---
+  {
+    name: 'accepts a bound token of the first issuer, naming it',
+    config: 'multiIssuer',
+    request: async (f) => ({ certificate: f.clientA, token: await f.mint() }),
+    expected: accepted('A'),
+  },
+  {
+    name: 'accepts a bound token of the second issuer for its own audience, naming it',
+    config: 'multiIssuer',
+    request: async (f) => ({
+      certificate: f.clientA,
+      token: await f.secondIssuer.mintAccessToken({ certificate: f.clientA, scope: 'read' }),
+    }),
+    expected: (f) => accepted('A', { issuer: f.secondIssuer.issuer })(f),
+  },
+  {
+    name: "refuses a token claiming the second issuer but signed with the first's key: token_signature_invalid",
+    config: 'multiIssuer',
+    request: async (f) => ({
+      certificate: f.clientA,
+      token: await f.mint({ audience: f.secondIssuer.audience, claims: { iss: f.secondIssuer.issuer } }),
+    }),
+    expected: refusedByMultiIssuer('token_signature_invalid'),
+  },
+  {
+    name: 'refuses a token of an unknown issuer without asking either issuer: token_issuer_mismatch',
+    config: 'multiIssuer',
+    offline: true,
+    request: async (f) => ({
+      certificate: f.clientA,
+      token: await f.mint({ claims: { iss: 'https://unknown-as.example.test' } }),
+    }),
+    expected: refusedByMultiIssuer('token_issuer_mismatch'),
+  },
+  {
+    name: 'refuses an opaque token without asking either issuer (several issuers never introspect): token_malformed',
+    config: 'multiIssuer',
+    offline: true,
+    request: (f) => ({
+      certificate: f.clientA,
+      token: f.issuer.mintOpaqueToken({ certificate: f.clientA, scope: 'read' }),
+    }),
+    expected: refusedByMultiIssuer('token_malformed'),
+  },
+  {
+    name: "refuses a token of the second issuer for the first's audience: token_audience_mismatch",
+    config: 'multiIssuer',
+    request: async (f) => ({
+      certificate: f.clientA,
+      token: await f.secondIssuer.mintAccessToken({
+        certificate: f.clientA,
+        scope: 'read',
+        audience: f.issuer.audience,
+      }),
+    }),
+    expected: refusedByMultiIssuer('token_audience_mismatch'),
+  },
+  {
+    name: "refuses a token of the first issuer for the second's audience: token_audience_mismatch",
+    config: 'multiIssuer',
+    request: async (f) => ({
+      certificate: f.clientA,
+      token: await f.mint({ audience: f.secondIssuer.audience }),
+    }),
+    expected: refusedByMultiIssuer('token_audience_mismatch'),
+  },
+  {
+    name: "checks the binding of the second issuer's tokens too: cnf_mismatch",
+    config: 'multiIssuer',
+    request: async (f) => ({
+      certificate: f.clientB,
+      token: await f.secondIssuer.mintAccessToken({ certificate: f.clientA, scope: 'read' }),
+    }),
+    expected: refusedByMultiIssuer('cnf_mismatch'),
+  },
+  {
+    name: 'lists both issuers as authorization_servers in the metadata document',
+    config: 'multiIssuer',
+    request: (f) => ({ path: new URL(f.metadataUrl).pathname }),
+    expected: metadataDocument(false, 'both'),
   },
 ];

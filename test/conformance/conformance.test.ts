@@ -3,8 +3,10 @@
  * (with its hook, and with `hook: false` under `@fastify/auth`), Nest on Express and Nest on
  * Fastify (see `targets.ts`), and every target must produce the same whole outcome: status, JSON
  * body (`error`, `error_description`, `code`), the exact `WWW-Authenticate` (the Bearer and DPoP
- * challenges), `Retry-After` on 503, `Cache-Control: no-store` on authenticated answers, a
- * `DPoP-Nonce` exactly where one is due, and never the token in the response.
+ * challenges, with RFC 9470's `acr_values` and `max_age` on a step-up refusal), `Retry-After` on
+ * 503, `Cache-Control: no-store` on authenticated answers, a `DPoP-Nonce` exactly where one is due,
+ * never the token in the response, and no request to any authorization server where a case says
+ * so (`offline`).
  */
 import type { CertboundOptions } from '@certbound/core';
 import {
@@ -26,7 +28,9 @@ import {
   type Expected,
   type Fixtures,
   REALM,
+  type Refusal,
   type RequestSpec,
+  type Success,
   type TargetContext,
 } from './cases.js';
 import { TARGETS, type TargetName } from './targets.js';
@@ -49,7 +53,11 @@ function optionsFor(issuer: TestIssuer, extra: Partial<CertboundOptions> = {}): 
 
 beforeAll(async () => {
   pki = await createTestPki();
-  const [issuer, downIssuer] = await Promise.all([createTestIssuer({ pki }), createTestIssuer({ pki })]);
+  const [issuer, secondIssuer, downIssuer] = await Promise.all([
+    createTestIssuer({ pki }),
+    createTestIssuer({ pki, audience: 'https://partner-api.example.test' }),
+    createTestIssuer({ pki }),
+  ]);
   downIssuer.outage('down');
   const subject = 'CN=client-a, O=certbound';
   const resource = `${issuer.audience.replace(/\/$/, '')}/payments`;
@@ -60,6 +68,7 @@ beforeAll(async () => {
   ]);
   fixtures = {
     issuer,
+    secondIssuer,
     downIssuer,
     clientA,
     clientB,
@@ -87,6 +96,14 @@ beforeAll(async () => {
     dpopNonce: optionsFor(issuer, {
       dpop: { nonce: { secret: 'conformance-nonce-secret-of-32-bytes!', lifetimeSeconds: 86_400 } },
     }),
+    // Several issuers take no introspection (an opaque token does not say who issued it).
+    multiIssuer: {
+      issuers: [{ issuer: issuer.issuer }, { issuer: secondIssuer.issuer, audience: secondIssuer.audience }],
+      audience: issuer.audience,
+      realm: REALM,
+      tls: { ca: issuer.ca },
+      protectedResource,
+    },
   };
   await Promise.all(
     Object.entries(configs).flatMap(([config, options]) =>
@@ -99,7 +116,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([...apps.values()].map((app) => app.close()));
-  await Promise.all([fixtures?.issuer.close(), fixtures?.downIssuer.close()]);
+  await Promise.all([fixtures?.issuer.close(), fixtures?.secondIssuer.close(), fixtures?.downIssuer.close()]);
 });
 
 function send(app: RunningApp, spec: RequestSpec) {
@@ -127,11 +144,7 @@ const ACCEPTED: Partial<Record<ConfigName, Accepted>> = { noDpop: 'Bearer', dpop
 const NONCE = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 /** The exact `WWW-Authenticate` for an expected failure under `config`, or undefined on 503. */
-function expectedChallenge(
-  config: ConfigName,
-  expected: Exclude<Expected, { status: 200 }>,
-  description: string,
-): string | undefined {
+function expectedChallenge(config: ConfigName, expected: Refusal, description: string): string | undefined {
   if (expected.status === 503) return undefined;
   const params = { realm: REALM, resourceMetadata: expected.resourceMetadata, accepted: ACCEPTED[config] };
   if (expected.error === undefined) return challenge(params);
@@ -140,10 +153,20 @@ function expectedChallenge(
     error: expected.error,
     description,
     scope: expected.scope,
+    acrValues: expected.acrValues,
+    maxAge: expected.maxAge,
   });
 }
 
-describe.each(CASES)('$name', (testCase) => {
+const succeeded = (expected: Expected): expected is Success =>
+  expected.status === 200 || expected.status === 201;
+
+/** The discovery, JWKS and introspection requests every test issuer has answered so far. */
+const issuerCounters = (f: Fixtures) =>
+  [f.issuer, f.secondIssuer, f.downIssuer].map((issuer) => ({ ...issuer.counters }));
+
+// '%s' of the name itself: '$name' would print a quoted name cut after 40 characters.
+describe.each(CASES.map((testCase) => [testCase.name, testCase] as const))('%s', (_name, testCase) => {
   it.each(TARGETS.map((t) => t.name))('%s', async (target) => {
     const app = apps.get(appKey(testCase.config, target))!;
     const context: TargetContext = { url: app.url, send: (spec) => send(app, spec) };
@@ -152,17 +175,19 @@ describe.each(CASES)('$name', (testCase) => {
       const first = await send(app, spec);
       expect(first.status, `the first answer: ${first.body}`).toBe(200);
     }
+    const countersBefore = issuerCounters(fixtures);
     const response = await send(app, spec);
     const expected = testCase.expected(fixtures, spec);
+    if (testCase.offline) expect(issuerCounters(fixtures)).toEqual(countersBefore);
 
     expect(response.status).toBe(expected.status);
     for (const token of [spec.token, spec.dpop?.token]) {
       if (token !== undefined) expect(response.body).not.toContain(token);
     }
-    const nonceExpected = expected.status === 200 ? expected.headers?.['dpop-nonce'] : expected.dpopNonce;
+    const nonceExpected = succeeded(expected) ? expected.headers?.['dpop-nonce'] : expected.dpopNonce;
     if (nonceExpected === undefined) expect(response.headers['dpop-nonce']).toBeUndefined();
     else if (nonceExpected === true) expect(response.headers['dpop-nonce']).toMatch(NONCE);
-    if (expected.status === 200) {
+    if (succeeded(expected)) {
       if (expected.body === null) expect(response.body).toBe('');
       else expect(response.json).toEqual(expected.body);
       expect(response.headers['www-authenticate']).toBeUndefined();

@@ -5,6 +5,8 @@
  *
  * - `GET /resource`, `POST /resource` (form body): protected; answer with {@link describeAuth};
  * - `GET /scoped`: protected, requires scope `write`;
+ * - `POST /payments` (form body): protected, requires {@link STEP_UP} (RFC 9470) through the
+ *   target's step-up helper, answers 201 with {@link describeAuth};
  * - `GET /health`: public.
  *
  * Errors are answered with certbound's JSON body (`errorHandler()` of Express, Koa and Fastify;
@@ -12,11 +14,11 @@
  */
 import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
-import type { AuthInfo, CertboundOptions } from '@certbound/core';
+import type { AuthContextPolicy, AuthInfo, CertboundOptions } from '@certbound/core';
 import * as express from '@certbound/express';
 import * as fastifyAdapter from '@certbound/fastify';
 import * as koaAdapter from '@certbound/koa';
-import { Auth, CertboundGuard, CertboundModule, Public, Scopes } from '@certbound/nest';
+import { Auth, AuthContext, CertboundGuard, CertboundModule, Public, Scopes } from '@certbound/nest';
 import type { TestPki } from '@certbound/testing';
 import fastifyAuth from '@fastify/auth';
 import formbody from '@fastify/formbody';
@@ -37,9 +39,13 @@ export interface Target {
   start(options: CertboundOptions, pki: TestPki): Promise<RunningApp>;
 }
 
+/** What `POST /payments` requires of the user's authentication: `acr` mfa, at most 5 minutes ago. */
+export const STEP_UP = { acr: ['mfa'], maxAgeSeconds: 300 } as const satisfies AuthContextPolicy;
+
 /** What every protected route answers. */
 export function describeAuth(auth: AuthInfo | undefined) {
   return {
+    issuer: auth?.issuer,
     subject: auth?.subject,
     clientId: auth?.clientId,
     scopes: auth?.scopes,
@@ -50,6 +56,9 @@ export function describeAuth(auth: AuthInfo | undefined) {
     jkt: auth?.jkt ?? null,
   };
 }
+
+/** {@link STEP_UP} as the mutable policy the helpers take. */
+const stepUp = (): AuthContextPolicy => ({ acr: [...STEP_UP.acr], maxAgeSeconds: STEP_UP.maxAgeSeconds });
 
 const tlsOptions = (pki: TestPki) => ({
   cert: pki.server.cert,
@@ -76,6 +85,9 @@ const expressTarget: Target = {
     app.get('/scoped', express.requireScopes('write'), (req, res) => {
       res.json(describeAuth(req.auth));
     });
+    app.post('/payments', express.requireAuthContext(stepUp()), (req, res) => {
+      res.status(201).json(describeAuth(req.auth));
+    });
     app.use(express.errorHandler());
     return startHttpsApp(app, pki);
   },
@@ -97,6 +109,10 @@ const koaTarget: Target = {
       ctx.body = describeAuth(ctx.state.auth);
     });
     router.get('/scoped', koaAdapter.requireScopes('write'), (ctx) => {
+      ctx.body = describeAuth(ctx.state.auth);
+    });
+    router.post('/payments', koaAdapter.requireAuthContext(stepUp()), (ctx) => {
+      ctx.status = 201;
       ctx.body = describeAuth(ctx.state.auth);
     });
     app.use(koaAdapter.errorHandler());
@@ -121,6 +137,11 @@ const fastifyTarget: Target = {
     app.get('/scoped', { preHandler: fastifyAdapter.requireScopes('write') }, async (request) =>
       describeAuth(request.auth),
     );
+    app.post(
+      '/payments',
+      { preHandler: fastifyAdapter.requireAuthContext(stepUp()) },
+      async (request, reply) => reply.code(201).send(describeAuth(request.auth)),
+    );
     await app.listen({ port: 0, host: '127.0.0.1' });
     return {
       url: `https://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
@@ -142,10 +163,16 @@ const fastifyAuthTarget: Target = {
     const scoped = app.auth([app.verifyCertbound, fastifyAdapter.requireScopes('write')], {
       relation: 'and',
     });
+    const steppedUp = app.auth([app.verifyCertbound, fastifyAdapter.requireAuthContext(stepUp())], {
+      relation: 'and',
+    });
     app.get('/health', async () => ({ ok: true }));
     app.get('/resource', authenticated, async (request) => describeAuth(request.auth));
     app.post('/resource', authenticated, async (request) => describeAuth(request.auth));
     app.get('/scoped', { preHandler: scoped }, async (request) => describeAuth(request.auth));
+    app.post('/payments', { preHandler: steppedUp }, async (request, reply) =>
+      reply.code(201).send(describeAuth(request.auth)),
+    );
     await app.listen({ port: 0, host: '127.0.0.1' });
     return {
       url: `https://127.0.0.1:${(app.server.address() as AddressInfo).port}`,
@@ -176,6 +203,12 @@ class ResourceRoutes {
   @Scopes('write')
   @Get('scoped')
   scoped(@Auth() auth: AuthInfo) {
+    return describeAuth(auth);
+  }
+
+  @AuthContext(stepUp())
+  @Post('payments')
+  pay(@Auth() auth: AuthInfo) {
     return describeAuth(auth);
   }
 }

@@ -5,7 +5,8 @@
  *
  * - with DPoP on (the default) both schemes are offered in one comma-joined value: the challenge
  *   of the scheme the client must use first carries the error parameters (`error`,
- *   `error_description`, `scope`), the other one none;
+ *   `error_description`, `scope`, and RFC 9470 §3's `acr_values` and `max_age` for step-up), the
+ *   other one none;
  * - each challenge has `realm` (when configured, or when no `resource_metadata` is) and
  *   `resource_metadata` (when configured); the DPoP one ends with `algs`;
  * - `dpop: false` offers `Bearer` alone, `dpop.required` offers `DPoP` alone.
@@ -37,6 +38,10 @@ export interface Refusal {
   description: string;
   /** `scope` (403 `insufficient_scope`). */
   scope?: string;
+  /** `acr_values` (RFC 9470 §3, 401 `insufficient_user_authentication`): space-separated. */
+  acrValues?: string;
+  /** `max_age` (RFC 9470 §3, 401 `insufficient_user_authentication`): seconds. */
+  maxAge?: number;
   /** The scheme whose challenge carries the error: default `Bearer`, or `DPoP` when only DPoP is accepted. */
   scheme?: Scheme;
 }
@@ -50,6 +55,8 @@ function single(scheme: Scheme, params: ChallengeParams, refusal?: Refusal): str
   if (refusal !== undefined) {
     parts.push(quoted('error', refusal.error), quoted('error_description', refusal.description));
     if (refusal.scope !== undefined) parts.push(quoted('scope', refusal.scope));
+    if (refusal.acrValues !== undefined) parts.push(quoted('acr_values', refusal.acrValues));
+    if (refusal.maxAge !== undefined) parts.push(quoted('max_age', String(refusal.maxAge)));
   }
   if (scheme === 'DPoP') parts.push(quoted('algs', params.algs ?? DPOP_ALGS));
   return `${scheme} ${parts.join(', ')}`;
