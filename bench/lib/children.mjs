@@ -84,6 +84,7 @@ export function serverUsage(child, { gc = false } = {}) {
         elu: message.elu,
         served: message.served,
         memory: message.memory,
+        monotonicUs: message.monotonicUs,
       });
     };
     child.on('message', onMessage);
