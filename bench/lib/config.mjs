@@ -25,7 +25,7 @@ export function loadConfig() {
     /** Measured seconds per row and round. */
     seconds,
     rounds: numberEnv('BENCH_ROUNDS', 3, { min: 1, max: 20, integer: true }),
-    warmupSeconds: numberEnv('BENCH_WARMUP_SECONDS', 2, { min: 0, max: 60 }),
+    warmupSeconds: numberEnv('BENCH_WARMUP_SECONDS', 1.5, { min: 0, max: 60 }),
     /** The rotation curve and the new-token row: shorter rounds, fewer of them. */
     rotationSeconds: numberEnv('BENCH_ROTATION_SECONDS', Math.min(seconds, 2), { min: 0.5, max: 600 }),
     rotationRounds: numberEnv('BENCH_ROTATION_ROUNDS', 2, { min: 1, max: 20, integer: true }),
