@@ -5,6 +5,9 @@
 //
 //   node bench/profile-summary.mjs bench/results/profiles/<server>.cpuprofile [--top 25] [--match certbound]
 //        [--requests N]   (requests the server answered, printed by run.mjs: adds a µs/request column)
+//        [--since-us T] [--until-us T]   only the samples in that window of the monotonic clock
+//                         (process.hrtime in µs, the profile's own clock): `run.mjs --profile` passes
+//                         the measured load's window, so start-up and warm-up are left out
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
@@ -14,10 +17,14 @@ const { values, positionals } = parseArgs({
     top: { type: 'string', default: '25' },
     match: { type: 'string', default: 'certbound' },
     requests: { type: 'string' },
+    'since-us': { type: 'string' },
+    'until-us': { type: 'string' },
   },
 });
 if (positionals.length !== 1) {
-  console.error('usage: node bench/profile-summary.mjs <file.cpuprofile> [--top N] [--match text]');
+  console.error(
+    'usage: node bench/profile-summary.mjs <file.cpuprofile> [--top N] [--match text] [--requests N] [--since-us T] [--until-us T]',
+  );
   process.exit(2);
 }
 const top = Number(values.top);
@@ -29,11 +36,16 @@ const parent = new Map();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 
 // Sample weights: timeDeltas[i] is the time before sample i (µs).
+const since = values['since-us'] === undefined ? -Infinity : Number(values['since-us']);
+const until = values['until-us'] === undefined ? Infinity : Number(values['until-us']);
 const weight = new Map();
 let total = 0;
+let at = profile.startTime;
 profile.samples.forEach((id, i) => {
-  if (byId.get(id).callFrame.functionName === '(idle)') return; // waiting for I/O: not CPU
   const dt = Math.max(0, profile.timeDeltas?.[i] ?? 0);
+  at += profile.timeDeltas?.[i] ?? 0;
+  if (at < since || at > until) return;
+  if (byId.get(id).callFrame.functionName === '(idle)') return; // waiting for I/O: not CPU
   weight.set(id, (weight.get(id) ?? 0) + dt);
   total += dt;
 });

@@ -1,22 +1,18 @@
 // One benchmark server, run in its own child process by run.mjs (`child_process.fork`), so that
-// the load generator never shares this event loop. Configuration arrives as the first IPC message:
-//   { type: 'start', kind, tls: { cert, key }, issuer, audience, jwksUri, ca }
-// and the child answers { type: 'ready', port }. It stops on { type: 'stop' }, on SIGTERM/SIGINT,
-// and when the parent goes away (IPC disconnect), so it can never outlive run.mjs.
-//
-// kinds:
-//   bare       Express, no authentication
-//   certbound  Express + @certbound/express certbound({ issuer, audience, tls: { ca } })
-//   peer       Express + express-oauth2-jwt-bearer auth({ issuerBaseURL, audience, agent })
-//              (discovery + JWKS; the library then allows only the discovered
-//              id_token_signing_alg_values_supported, here ES256)
-//   peer-jwks  Express + express-oauth2-jwt-bearer auth({ issuer, jwksUri, audience, agent })
-//              (no discovery, so any asymmetric alg: used for the RS256 rows)
-import { createServer, Agent as HttpsAgent } from 'node:https';
+// the load generator never shares this event loop. The configuration arrives as the first IPC
+// message:
+//   { type: 'start', name, app, auth, tls: { cert, key } }
+//     app   express | koa | fastify | nest-express | nest-fastify
+//     auth  undefined (bare framework), { certbound: options } or { peer: options } (Express only)
+// and the child answers { type: 'ready', port, pid }. It answers { type: 'usage', id, gc } with its
+// CPU time, event-loop utilization, requests served and memory, and stops on { type: 'stop' }, on
+// SIGTERM/SIGINT, and when the parent goes away (IPC disconnect): it never outlives run.mjs.
+// Every server is HTTPS on 127.0.0.1, asks for a client certificate without verifying its chain
+// (RFC 8705 §6.2), and answers GET / with {"ok":true}.
 import { performance } from 'node:perf_hooks';
+import { buildServer } from './servers/build.mjs';
 
-let server;
-let closeAuth = async () => {};
+let running;
 let stopping = false;
 let served = 0;
 
@@ -26,13 +22,7 @@ async function stop(code = 0) {
   const hardExit = setTimeout(() => process.exit(code), 3000);
   hardExit.unref();
   try {
-    if (server) {
-      await new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections?.();
-      });
-    }
-    await closeAuth();
+    await running?.close();
   } catch {
     // exiting anyway
   }
@@ -48,90 +38,34 @@ process.on('uncaughtException', (error) => {
   stop(1);
 });
 
-async function buildApp(config) {
-  const { default: express } = await import('express');
-  const app = express();
-  const body = { ok: true };
+const body = { ok: true };
+/** What every handler returns; counts the requests that got through to the handler. */
+function respond() {
+  served++;
+  return body;
+}
 
-  switch (config.kind) {
-    case 'bare':
-      break;
-    case 'certbound': {
-      const { certbound } = await import('@certbound/express');
-      const { createVerifier } = await import('@certbound/core');
-      const verifier = createVerifier({
-        issuer: config.issuer,
-        audience: config.audience,
-        tls: { ca: config.ca },
-      });
-      closeAuth = () => verifier.close();
-      app.use(certbound(verifier));
-      break;
-    }
-    case 'peer':
-    case 'peer-jwks': {
-      const { auth } = await import('express-oauth2-jwt-bearer');
-      // The library fetches discovery and the JWKS with https.get({ agent }) (its own fetch and
-      // jose@4's createRemoteJWKSet both pass `agent` through), so an Agent trusting the test
-      // CA is enough: no NODE_EXTRA_CA_CERTS needed.
-      const agent = new HttpsAgent({ ca: config.ca, keepAlive: true });
-      closeAuth = async () => agent.destroy();
-      app.use(
-        config.kind === 'peer'
-          ? auth({ issuerBaseURL: config.issuer, audience: config.audience, agent })
-          : auth({ issuer: config.issuer, jwksUri: config.jwksUri, audience: config.audience, agent }),
-      );
-      break;
-    }
-    default:
-      throw new Error(`unknown server kind ${config.kind}`);
-  }
-
-  app.get('/', (_req, res) => {
-    served++;
-    res.json(body);
-  });
-  // Same minimal error handler for every kind: status from the error, no body work.
-  app.use((error, _req, res, _next) => {
-    const status = error?.status ?? error?.statusCode ?? 500;
-    if (error?.headers) res.set(error.headers);
-    res.status(status).json({ error: error?.code ?? error?.error ?? 'error' });
-  });
-  return app;
+function usage(gc) {
+  if (gc && typeof globalThis.gc === 'function') globalThis.gc();
+  return {
+    cpu: process.cpuUsage(),
+    elu: performance.eventLoopUtilization(),
+    served,
+    memory: process.memoryUsage(),
+    // The clock of --cpu-prof profiles, so a profile can be cut to the measured load.
+    monotonicUs: Number(process.hrtime.bigint() / 1000n),
+  };
 }
 
 process.once('message', async (message) => {
   if (message?.type !== 'start') return;
   try {
-    const app = await buildApp(message);
-    server = createServer(
-      {
-        cert: message.tls.cert,
-        key: message.tls.key,
-        requestCert: true,
-        rejectUnauthorized: false,
-      },
-      app,
-    );
-    server.keepAliveTimeout = 60_000;
-    await new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', resolve);
-    });
+    running = await buildServer(message, respond);
     process.on('message', (next) => {
       if (next?.type === 'stop') stop(0);
-      // CPU time of this whole process (all threads) and event-loop utilization, so run.mjs can
-      // report server CPU per request, which is less sensitive than req/s to other load.
-      else if (next?.type === 'usage')
-        process.send({
-          type: 'usage',
-          id: next.id,
-          cpu: process.cpuUsage(),
-          elu: performance.eventLoopUtilization(),
-          served,
-        });
+      else if (next?.type === 'usage') process.send({ type: 'usage', id: next.id, ...usage(next.gc) });
     });
-    process.send({ type: 'ready', port: server.address().port, pid: process.pid });
+    process.send({ type: 'ready', port: running.port, pid: process.pid });
   } catch (error) {
     process.send?.({ type: 'error', message: String(error?.stack ?? error) });
     stop(1);
