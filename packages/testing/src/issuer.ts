@@ -8,7 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { type CryptoKey, exportJWK, generateKeyPair, type JSONWebKeySet, type JWK, SignJWT } from 'jose';
-import { type DpopKey, dpopThumbprint } from './dpop.js';
+import type { DpopKey } from './dpop.js';
+import { commonName, confirmation } from './mint-claims.js';
 import { createTestPki, type TestCertificate, type TestPki } from './pki.js';
 
 export type TestAlgorithm = 'ES256' | 'RS256' | 'PS256' | 'EdDSA';
@@ -107,22 +108,6 @@ function withOverrides(base: Record<string, unknown>, overrides: Record<string, 
     else result[name] = value;
   }
   return result;
-}
-
-/** The CN of a certificate's subject (`CN=client-a, O=Example` → `client-a`), if it has one. */
-function commonName(certificate: MintOptions['certificate']): string | undefined {
-  const subject = certificate?.subject;
-  if (subject === undefined) return undefined;
-  const match = /(?:^|,)\s*CN=((?:\\.|[^,\\])+)/i.exec(subject);
-  return match?.[1]?.replace(/\\(.)/g, '$1').trim();
-}
-
-/** `cnf` for the binding asked for: the certificate's `x5t#S256`, the DPoP key's `jkt`, or both. */
-async function confirmation(mint: MintOptions): Promise<{ cnf?: Record<string, string> }> {
-  const cnf: Record<string, string> = {};
-  if (mint.certificate) cnf['x5t#S256'] = mint.certificate.thumbprint;
-  if (mint.dpopKey) cnf.jkt = await dpopThumbprint(mint.dpopKey);
-  return Object.keys(cnf).length === 0 ? {} : { cnf };
 }
 
 /** Starts a test issuer on 127.0.0.1 (an ephemeral port). Close it after the test. */
