@@ -29,7 +29,9 @@ const forged = await Promise.all(Array.from({ length: 200 }, forge));
 const cpu = async (tokens) => {
   const start = process.cpuUsage();
   for (const token of tokens) {
-    await forgedVerifier.verify({ authorization: `Bearer ${token}`, certificate: client.cert }).catch(() => undefined);
+    await forgedVerifier
+      .verify({ authorization: `Bearer ${token}`, certificate: client.cert })
+      .catch(() => undefined);
   }
   const used = process.cpuUsage(start);
   return (used.user + used.system) / 1000 / tokens.length;
@@ -37,7 +39,9 @@ const cpu = async (tokens) => {
 await cpu(forged.slice(0, 20)); // warm-up
 const first = await cpu(forged.slice(20));
 const replayed = await cpu(forged.slice(20));
-console.log(`forged token without kid, 64 ES256 keys: ${first.toFixed(3)} ms CPU each; replayed: ${replayed.toFixed(3)} ms`);
+console.log(
+  `forged token without kid, 64 ES256 keys: ${first.toFixed(3)} ms CPU each; replayed: ${replayed.toFixed(3)} ms`,
+);
 
 const memoVerifier = createVerifier({ issuer: issuer.issuer, audience: issuer.audience, jwks: issuer.jwks });
 const large = 'x'.repeat(8 * 1024);
@@ -49,5 +53,7 @@ for (let i = 0; i < 10_000; i++) {
 }
 global.gc?.();
 const grown = (process.memoryUsage().heapUsed - before) / 1024 / 1024;
-console.log(`heap held after 10,000 distinct tokens with 8 KB of claims: ${grown.toFixed(1)} MiB (memo bound 32 MiB)`);
+console.log(
+  `heap held after 10,000 distinct tokens with 8 KB of claims: ${grown.toFixed(1)} MiB (memo bound 32 MiB)`,
+);
 await Promise.all([forgedVerifier.close(), memoVerifier.close(), issuer.close()]);

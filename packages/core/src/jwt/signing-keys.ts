@@ -11,7 +11,6 @@ import {
   type CryptoKey,
   calculateJwkThumbprint,
   createLocalJWKSet,
-  errors,
   type JSONWebKeySet,
   type JWK,
   type JWSHeaderParameters,
