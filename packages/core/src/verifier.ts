@@ -42,6 +42,7 @@ import {
   normalizeOptions,
 } from './options/verifier-options.js';
 import type { ProtectedResourceEndpoint } from './resource-metadata.js';
+import { tokenDigest } from './token/cache-key.js';
 import { TokenMemo } from './token/token-memo.js';
 import { checkTimes } from './token/token-time.js';
 import type { ValidatedToken } from './token/validated-token.js';
@@ -52,8 +53,28 @@ export type { AuthenticateContext, NodeRequest, Verifier, VerifyInput } from './
 /** Brand shared by every copy of this module (see `isVerifier`). */
 export const VERIFIER = Symbol.for('certbound.verifier');
 
+/** The adapters' entry point: `authenticate` without a promise when none is needed (`adapter.ts`). */
+export const AUTHENTICATE_NOW = Symbol.for('certbound.authenticateNow');
+
+/** An `AuthInfo` now, or the promise of one. */
+export type Decision<Claims extends TokenClaims = TokenClaims> =
+  | VerifiedAuth<Claims>
+  | Promise<VerifiedAuth<Claims>>;
+
+/**
+ * Scheme and token, with what the verifier derives from the token alone, kept with them so that a
+ * connection presenting the same value again does not derive it again.
+ */
+interface PresentedToken extends Credentials {
+  /** The token's SHA-256 digest: its key in the token memo and the introspection cache. */
+  digest?: string;
+  /** Under `tokenFormat: 'auto'`: whether the token looks like a JWT. */
+  jwtShaped?: boolean;
+}
+
 /** What a request presents: scheme and token, the client certificate, and the DPoP proof. */
-interface Presented extends Credentials {
+interface Presented {
+  credentials: PresentedToken;
   certificate: PresentedCertificate | undefined;
   /** Under the DPoP scheme only. */
   proof: ProofInput | undefined;
@@ -72,6 +93,8 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
   readonly #introspection: IntrospectionCache | undefined;
   readonly #certificate: CertificateSource;
   readonly #dpop: DpopCheck | undefined;
+  /** Per connection: the `Authorization` value it sent last, parsed (see `#requestCredentials`). */
+  readonly #lastCredentials = new WeakMap<object, { line: string; credentials: PresentedToken }>();
   readonly protectedResource: ProtectedResourceEndpoint | undefined;
 
   constructor(options: CertboundOptions) {
@@ -103,16 +126,33 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
   }
 
   authenticate(req: NodeRequest, context?: AuthenticateContext): Promise<AuthInfo<Claims>> {
-    return this.#decide(this.#options.certificate.from, () => {
-      const credentials = this.#credentials(authorizationLines(req));
+    try {
+      return Promise.resolve(this[AUTHENTICATE_NOW](req, context));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * `authenticate` without a promise when nothing needs waiting for (see `authenticateNow` in
+   * `adapter.ts`): a token already validated, no DPoP proof. A refusal may be thrown.
+   */
+  [AUTHENTICATE_NOW](req: NodeRequest, context?: AuthenticateContext): Decision<Claims> {
+    const start = startTimer(decisionChannel);
+    let presented: Presented | undefined;
+    try {
+      const credentials = this.#requestCredentials(req);
       const body = context?.body ?? (req as { body?: unknown }).body;
       if (hasOtherTokenMethod(req as { url?: string }, body)) {
         throw new InvalidRequestError(INVALID_REQUEST_DESCRIPTIONS.multipleMethods);
       }
       const proof =
         credentials.scheme === 'DPoP' ? this.#dpop!.fromRequest(req, fieldLines(req, 'dpop')) : undefined;
-      return { ...credentials, certificate: this.#certificate(req), proof };
-    });
+      presented = { credentials, certificate: this.#certificate(req), proof };
+    } catch (error) {
+      throw this.#refused(error, start, this.#options.certificate.from, presented);
+    }
+    return this.#decide(start, this.#options.certificate.from, presented);
   }
 
   checkBody(req: NodeRequest, body: unknown): void {
@@ -122,19 +162,24 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
   }
 
   verify(input: VerifyInput): Promise<AuthInfo<Claims>> {
-    return this.#decide('input', () => {
-      const credentials = this.#credentials(lines(input.authorization));
+    const start = startTimer(decisionChannel);
+    let presented: Presented | undefined;
+    try {
+      const credentials: PresentedToken = this.#credentials(lines(input.authorization));
       const bytes = input.certificate == null ? undefined : certificateBytes(input.certificate);
       const proof =
         credentials.scheme === 'DPoP'
           ? this.#dpop!.fromInput(lines(input.dpop), input.method, input.url)
           : undefined;
-      return {
-        ...credentials,
+      presented = {
+        credentials,
         certificate: bytes && presentedCertificate(bytes.der, bytes.thumbprint),
         proof,
       };
-    });
+      return Promise.resolve(this.#decide(start, 'input', presented));
+    } catch (error) {
+      return Promise.reject(this.#refused(error, start, 'input', presented));
+    }
   }
 
   refreshKeys(): Promise<void> {
@@ -156,50 +201,112 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
   }
 
   /**
-   * Runs the pipeline on what the request presents. Every outcome is published on
-   * `certbound:decision`; every error carries this verifier's challenge for the request's scheme.
+   * The request's credentials. A connection usually sends the same `Authorization` value on every
+   * request: when it is exactly the value that connection sent last, its parse (and the token's
+   * digest) is reused rather than redone (docs/architecture.md, "Performance").
    */
-  async #decide(
-    source: DecisionEvent['certificateSource'],
-    present: () => Presented,
-  ): Promise<AuthInfo<Claims>> {
-    const start = startTimer(decisionChannel);
-    let presented: Presented | undefined;
-    try {
-      presented = present();
-      const auth = await this.#authorize(presented);
-      if (start !== 0) publishDecision(start, source, presented.certificate !== undefined, auth);
-      return auth;
-    } catch (error) {
-      const refused =
-        error instanceof CertboundError ? error.withChallenge(this.#challenge, presented?.scheme) : error;
-      warnUnavailable(refused);
-      if (start !== 0) publishDecision(start, source, presented?.certificate !== undefined, refused);
-      throw refused;
-    }
+  #requestCredentials(req: NodeRequest): PresentedToken {
+    const authorization = authorizationLines(req);
+    const connection = authorization.length === 1 ? req.socket : undefined;
+    if (connection == null) return this.#credentials(authorization);
+    const line = authorization[0]!;
+    const last = this.#lastCredentials.get(connection);
+    if (last !== undefined && last.line === line) return last.credentials;
+    const credentials: PresentedToken = this.#credentials(authorization);
+    this.#lastCredentials.set(connection, { line, credentials });
+    return credentials;
   }
 
-  async #authorize({ scheme, token, certificate, proof }: Presented): Promise<AuthInfo<Claims>> {
-    const dpop = this.#dpop;
-    if (proof !== undefined) dpop!.precheck(proof);
-    const validated = await this.#validate(token);
+  /**
+   * The pipeline on what the request presents. Every outcome is published on `certbound:decision`;
+   * every error carries this verifier's challenge for the request's scheme. Synchronous when the
+   * token's validation is remembered and no DPoP proof is to be checked.
+   */
+  #decide(start: number, source: DecisionEvent['certificateSource'], presented: Presented): Decision<Claims> {
+    let auth: Decision<Claims>;
+    try {
+      auth = this.#authorize(presented);
+    } catch (error) {
+      throw this.#refused(error, start, source, presented);
+    }
+    if (auth instanceof VerifiedAuth) {
+      if (start !== 0) publishDecision(start, source, presented.certificate !== undefined, auth);
+      return auth;
+    }
+    return auth.then(
+      (value) => {
+        if (start !== 0) publishDecision(start, source, presented.certificate !== undefined, value);
+        return value;
+      },
+      (error: unknown) => {
+        throw this.#refused(error, start, source, presented);
+      },
+    );
+  }
+
+  /** The error to throw for a refusal: with this verifier's challenge, published, warned about. */
+  #refused(
+    error: unknown,
+    start: number,
+    source: DecisionEvent['certificateSource'],
+    presented: Presented | undefined,
+  ): unknown {
+    const refused =
+      error instanceof CertboundError
+        ? error.withChallenge(this.#challenge, presented?.credentials.scheme)
+        : error;
+    warnUnavailable(refused);
+    if (start !== 0) publishDecision(start, source, presented?.certificate !== undefined, refused);
+    return refused;
+  }
+
+  #authorize(presented: Presented): Decision<Claims> {
+    if (presented.proof !== undefined) return this.#authorizeWithProof(presented, presented.proof);
+    const validated = this.#validate(presented.credentials);
+    if (validated instanceof Promise) {
+      return validated.then((value) => {
+        this.#checkTimes(value);
+        return this.#conclude(presented, value, undefined);
+      });
+    }
+    this.#checkTimes(validated);
+    return this.#conclude(presented, validated, undefined);
+  }
+
+  async #authorizeWithProof(presented: Presented, proof: ProofInput): Promise<VerifiedAuth<Claims>> {
+    const dpop = this.#dpop!;
+    dpop.precheck(proof);
+    const validated = await this.#validate(presented.credentials);
+    this.#checkTimes(validated);
+    const verified = await dpop.verify(proof, presented.credentials.token);
+    const auth = this.#conclude(presented, validated, verified.jkt);
+    // Last: a proof is spent only by a request that passed every other check.
+    await dpop.remember(verified);
+    return auth;
+  }
+
+  /** `exp`, `nbf` and `iat`, checked on every request (a remembered validation may have expired since). */
+  #checkTimes(validated: ValidatedToken): void {
     checkTimes(validated.times, Date.now() / 1000, this.#options.clockToleranceSeconds);
-    const verified = proof === undefined ? undefined : await dpop!.verify(proof, token);
+  }
+
+  /** The binding decision, made on every request; then the request's `AuthInfo`. */
+  #conclude(presented: Presented, validated: ValidatedToken, jkt: string | undefined): VerifiedAuth<Claims> {
+    const { credentials, certificate } = presented;
+    const dpop = this.#dpop;
     const bound = decideBinding({
       confirmation: validated.confirmation,
       dpopTokenType: validated.dpopTokenType,
-      scheme,
+      scheme: credentials.scheme,
       certificate,
-      proofJkt: verified?.jkt,
+      proofJkt: jkt,
       mode: this.#options.binding,
       dpop,
     });
-    // Last: a proof is spent only by a request that passed every other check.
-    if (verified !== undefined) await dpop!.remember(verified);
     const exp = validated.times.exp;
     return new VerifiedAuth<Claims>(
       {
-        token,
+        token: credentials.token,
         format: validated.format,
         issuer: validated.issuer,
         claims: validated.claims as Claims,
@@ -210,8 +317,8 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
         expiresAt: exp === undefined ? undefined : new Date(exp * 1000),
         thumbprint: certificate?.thumbprint,
         bound,
-        scheme,
-        jkt: verified?.jkt,
+        scheme: credentials.scheme,
+        jkt,
         responseHeaders: dpop === undefined ? SUCCESS_RESPONSE_HEADERS : dpop.responseHeaders(),
       },
       this.#challenge,
@@ -219,14 +326,23 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
     );
   }
 
-  /** JWT-shaped tokens are validated locally (`auto`, `jwt`); others are introspected (`auto`, `opaque`). */
-  #validate(token: string): Promise<ValidatedToken> {
+  /**
+   * JWT-shaped tokens are validated locally (`auto`, `jwt`); others are introspected (`auto`,
+   * `opaque`). The validation itself, without a promise, when it is remembered.
+   */
+  #validate(credentials: PresentedToken): ValidatedToken | Promise<ValidatedToken> {
+    const token = credentials.token;
     const format = this.#options.tokenFormat;
     const introspection = this.#introspection;
-    if (format === 'jwt' || introspection === undefined || (format === 'auto' && isJwtShaped(token))) {
-      return this.#memo.get(token, () => this.#issuers.validate(token));
+    credentials.digest ??= tokenDigest(token);
+    if (introspection === undefined || format === 'jwt') {
+      return this.#memo.get(token, () => this.#issuers.validate(token), credentials.digest);
     }
-    return introspection.get(token);
+    credentials.jwtShaped ??= format === 'auto' && isJwtShaped(token);
+    if (credentials.jwtShaped) {
+      return this.#memo.get(token, () => this.#issuers.validate(token), credentials.digest);
+    }
+    return introspection.get(token, credentials.digest);
   }
 
   #withChallenge(error: unknown): unknown {

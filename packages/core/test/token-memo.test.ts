@@ -177,18 +177,18 @@ describe('TokenMemo refusal memo', () => {
     const start = Date.now();
     const memo = new TokenMemo(memoOptions(10), lasting);
     const validate = forged();
-    const first = await failure(memo.get('forged', validate));
-    const second = await failure(memo.get('forged', validate));
+    const first = await failure(() => memo.get('forged', validate));
+    const second = await failure(() => memo.get('forged', validate));
     expect(validate).toHaveBeenCalledTimes(1);
     expect(second).not.toBe(first);
     expect(second).toBeInstanceOf(InvalidTokenError);
     expect(second).toMatchObject({ status: 401, error: 'invalid_token', code: 'token_signature_invalid' });
     expect(second.cause).toBe(SIGNATURE_MISMATCH);
     vi.setSystemTime(start + 59_999);
-    expect((await failure(memo.get('forged', validate))).code).toBe('token_signature_invalid');
+    expect((await failure(() => memo.get('forged', validate))).code).toBe('token_signature_invalid');
     expect(validate).toHaveBeenCalledTimes(1);
     vi.setSystemTime(start + 60_001);
-    expect((await failure(memo.get('forged', validate))).code).toBe('token_signature_invalid');
+    expect((await failure(() => memo.get('forged', validate))).code).toBe('token_signature_invalid');
     expect(validate).toHaveBeenCalledTimes(2);
   });
 
@@ -199,8 +199,8 @@ describe('TokenMemo refusal memo', () => {
     try {
       const memo = new TokenMemo(memoOptions(10), lasting);
       const validate = forged();
-      await failure(memo.get('forged', validate));
-      await failure(memo.get('forged', validate));
+      await failure(() => memo.get('forged', validate));
+      await failure(() => memo.get('forged', validate));
       await memo.get('good', async () => validated(Date.now() / 1000 + 300));
       await memo.get('good', async () => validated(Date.now() / 1000 + 300));
       expect(events).toEqual([
@@ -219,24 +219,24 @@ describe('TokenMemo refusal memo', () => {
     const expired = vi.fn(async (): Promise<ValidatedToken> => {
       throw new InvalidTokenError('token_expired');
     });
-    await failure(memo.get('expired', expired));
-    await failure(memo.get('expired', expired));
+    await failure(() => memo.get('expired', expired));
+    await failure(() => memo.get('expired', expired));
     expect(expired).toHaveBeenCalledTimes(2);
 
     const always = new TokenMemo(memoOptions(10), () => true);
     const unavailable = vi.fn(async (): Promise<ValidatedToken> => {
       throw new ServiceUnavailableError({ cause: SIGNATURE_MISMATCH });
     });
-    await failure(always.get('t', unavailable));
-    await failure(always.get('t', unavailable));
+    await failure(() => always.get('t', unavailable));
+    await failure(() => always.get('t', unavailable));
     expect(unavailable).toHaveBeenCalledTimes(2);
   });
 
   it('remembers nothing when the memo is off', async () => {
     const memo = new TokenMemo(false, lasting);
     const validate = forged();
-    await failure(memo.get('forged', validate));
-    await failure(memo.get('forged', validate));
+    await failure(() => memo.get('forged', validate));
+    await failure(() => memo.get('forged', validate));
     expect(validate).toHaveBeenCalledTimes(2);
   });
 });
@@ -260,11 +260,11 @@ describe('TokenMemo.forgetKeys', () => {
       ['no-key-id', undefined],
     ];
     for (const [token, keyId] of tokens) await memo.get(token, validate(token, keyId));
-    await failure(memo.get('forged', validate('forged')));
+    await failure(() => memo.get('forged', validate('forged')));
 
     memo.forgetKeys(new Set(['k1', 'k3']));
     for (const [token, keyId] of tokens) await memo.get(token, validate(token, keyId));
-    await failure(memo.get('forged', validate('forged')));
+    await failure(() => memo.get('forged', validate('forged')));
     expect(Object.fromEntries(calls)).toEqual({
       'by-k1': 2,
       'also-by-k1': 2,

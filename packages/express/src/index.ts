@@ -14,6 +14,7 @@ import {
 import {
   assertAuthContextPolicy,
   assertScopeNames,
+  authenticateNow,
   resolveVerifier,
   type VerifierSource,
 } from '@certbound/core/adapter';
@@ -47,17 +48,28 @@ export function certbound<Claims extends TokenClaims = TokenClaims>(
       res.status(metadata.status).set(metadata.headers).end(metadata.body);
       return;
     }
-    verifier
-      .authenticate(req)
-      .then((auth) => {
-        // Another middleware (a timeout, say) may have answered while we were verifying.
-        if (res.headersSent) return;
-        req.auth = auth;
-        res.set(auth.responseHeaders);
-        next();
-      }, next)
-      .catch(next);
+    let decision: AuthInfo | Promise<AuthInfo>;
+    try {
+      decision = authenticateNow(verifier, req);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (decision instanceof Promise) {
+      decision.then((auth) => accept(req, res, next, auth), next).catch(next);
+    } else {
+      accept(req, res, next, decision);
+    }
   };
+}
+
+function accept(req: Request, res: Response, next: NextFunction, auth: AuthInfo): void {
+  // Another middleware (a timeout, say) may have answered while we were verifying.
+  if (res.headersSent) return;
+  req.auth = auth;
+  const headers = auth.responseHeaders;
+  for (const name in headers) res.setHeader(name, headers[name]!);
+  next();
 }
 
 /** Requires every one of `scopes` (403 `insufficient_scope` otherwise). Use after `certbound()`. */

@@ -18,6 +18,7 @@ import {
 import {
   assertAuthContextPolicy,
   assertScopeNames,
+  authenticateNow,
   createsVerifier,
   type NodeRequest,
   resolveVerifier,
@@ -81,24 +82,38 @@ const plugin: FastifyPluginAsync<CertboundPluginOptions, RawServerBase> = async 
   const { source, hook } = splitOptions(options);
   const verifier = resolveVerifier(source);
   const verifyCertbound: VerifyCertbound = async (request, reply) => {
-    // As a preValidation or preHandler strategy the body is parsed already: check it now too.
-    const auth = await verifier.authenticate(request.raw, { body: request.body });
-    request.auth = auth;
-    reply.headers(auth.responseHeaders);
+    accept(request, reply, await verifier.authenticate(request.raw, { body: request.body }));
   };
   app.decorateRequest('auth', undefined);
   app.decorate('verifyCertbound', verifyCertbound);
   if (hook) {
-    app.addHook('onRequest', async (request, reply) => {
-      if (request.routeOptions.config.certbound !== false) await verifyCertbound(request, reply);
+    // A callback hook rather than an async one: a token seen before is decided without a promise.
+    app.addHook('onRequest', (request, reply, done) => {
+      if (request.routeOptions.config.certbound === false) return done();
+      let decision: AuthInfo | Promise<AuthInfo>;
+      try {
+        decision = authenticateNow(verifier, request.raw, { body: request.body });
+      } catch (error) {
+        return done(error as Error);
+      }
+      if (decision instanceof Promise) {
+        decision.then((auth) => accept(request, reply, auth)).then(() => done(), done);
+      } else {
+        accept(request, reply, decision);
+        done();
+      }
     });
   }
-  // Bodies are parsed after onRequest: refuse a second token in a form body once there is one
-  // (RFC 6750 §2: one method per request), whichever hook authenticated the request.
-  app.addHook('preValidation', async (request) => {
-    if (request.auth !== undefined) verifier.checkBody(request.raw, request.body);
+  app.addHook('preValidation', (request, _reply, done) => {
+    if (request.auth !== undefined && request.body != null) {
+      try {
+        verifier.checkBody(request.raw, request.body);
+      } catch (error) {
+        return done(error as Error);
+      }
+    }
+    done();
   });
-  // RFC 9728: serve the metadata document, public (Fastify answers HEAD from the GET route).
   const endpoint = verifier.protectedResource;
   if (endpoint) {
     app.get(endpoint.path, { config: { certbound: false } }, async (_request, reply) => {
@@ -121,6 +136,15 @@ const plugin: FastifyPluginAsync<CertboundPluginOptions, RawServerBase> = async 
  * await app.register(certbound, { issuer: 'https://as.example.com', audience: 'https://api.example.com' });
  * app.get('/accounts', { preHandler: requireScopes('accounts:read') }, (request) => request.auth!.claims);
  */
+function accept(
+  request: { auth?: AuthInfo },
+  reply: { headers(values: Record<string, string>): unknown },
+  auth: AuthInfo,
+): void {
+  request.auth = auth;
+  reply.headers(auth.responseHeaders);
+}
+
 export const certbound = fp(plugin, { fastify: '5.x', name: '@certbound/fastify' });
 export default certbound;
 

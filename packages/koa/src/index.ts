@@ -15,10 +15,11 @@ import {
 import {
   assertAuthContextPolicy,
   assertScopeNames,
+  authenticateNow,
   resolveVerifier,
   type VerifierSource,
 } from '@certbound/core/adapter';
-import type { Middleware } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 
 declare module 'koa' {
   interface DefaultState {
@@ -42,7 +43,7 @@ export function certbound<Claims extends TokenClaims = TokenClaims>(
   options: VerifierSource<Claims>,
 ): Middleware {
   const verifier = resolveVerifier(options);
-  return async (ctx, next) => {
+  return (ctx, next) => {
     // RFC 9728: the metadata document is public and answered here, before authentication.
     const metadata = verifier.protectedResource?.respond(ctx.method, ctx.originalUrl);
     if (metadata) {
@@ -51,16 +52,22 @@ export function certbound<Claims extends TokenClaims = TokenClaims>(
       ctx.body = metadata.body;
       return;
     }
-    const auth = await verifier.authenticate(ctx.req, {
+    // A refusal thrown here reaches Koa as a rejection (koa-compose catches it).
+    const decision = authenticateNow(verifier, ctx.req, {
       body: (ctx.request as { body?: unknown }).body,
     });
-    ctx.state.auth = auth;
-    ctx.set(auth.responseHeaders);
-    await next();
+    if (decision instanceof Promise) return decision.then((auth) => accept(ctx, next, auth));
+    return accept(ctx, next, decision);
   };
 }
 
-/** Requires every one of `scopes` (403 `insufficient_scope` otherwise). Use after `certbound()`. */
+function accept(ctx: Context, next: Next, auth: AuthInfo): Promise<void> {
+  ctx.state.auth = auth;
+  const headers = auth.responseHeaders;
+  for (const name in headers) ctx.res.setHeader(name, headers[name]!);
+  return next();
+}
+
 export function requireScopes(...scopes: string[]): Middleware {
   assertScopeNames(scopes);
   return (ctx, next) => {

@@ -18,7 +18,7 @@ import {
   requireScopes,
   type Verifier,
 } from '@certbound/core';
-import type { NodeRequest } from '@certbound/core/adapter';
+import { authenticateNow, type NodeRequest } from '@certbound/core/adapter';
 import { type CanActivate, type ExecutionContext, HttpException, Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { AUTH_CONTEXT_KEY, CERTBOUND_VERIFIER, PUBLIC_KEY, SCOPES_KEY } from './tokens.js';
@@ -48,7 +48,7 @@ export class CertboundGuard implements CanActivate {
     @Inject(HttpAdapterHost) protected readonly adapterHost: HttpAdapterHost,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const target = this.getRequestResponse(context);
     // Fail closed where there is no request (a global guard also sees microservice and WebSocket handlers).
     if (target === undefined) return false;
@@ -56,9 +56,31 @@ export class CertboundGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_KEY, targets)) return true;
 
     const { req: request, res: response } = target;
+    let decision: AuthInfo | Promise<AuthInfo>;
     try {
       const node = (request.raw ?? request) as NodeRequest;
-      const auth = await this.verifier.authenticate(node, { body: request.body });
+      decision = authenticateNow(this.verifier, node, { body: request.body });
+    } catch (error) {
+      return this.#refuse(error, context, response);
+    }
+    // A token seen before is decided without a promise; Nest accepts either.
+    if (decision instanceof Promise) {
+      return decision.then(
+        (auth) => this.#accept(auth, targets, request, context, response),
+        (error: unknown) => this.#refuse(error, context, response),
+      );
+    }
+    return this.#accept(decision, targets, request, context, response);
+  }
+
+  #accept(
+    auth: AuthInfo,
+    targets: ReturnType<ExecutionContext['getHandler' | 'getClass']>[],
+    request: CertboundGuardRequest,
+    context: ExecutionContext,
+    response: unknown,
+  ): true {
+    try {
       request.auth = auth;
       requireScopes(auth, ...this.reflector.getAllAndMerge<string[]>(SCOPES_KEY, targets));
       const policy = this.reflector.getAllAndOverride<AuthContextPolicy | undefined>(
@@ -66,22 +88,21 @@ export class CertboundGuard implements CanActivate {
         targets,
       );
       if (policy !== undefined) requireAuthContext(auth, policy);
-      for (const [name, value] of Object.entries(auth.responseHeaders))
-        this.setResponseHeader(response, name, value);
-      return true;
     } catch (error) {
-      if (!isCertboundError(error)) throw error;
-      this.handleError(error, context, response);
-      // Fail closed even if an override returns instead of throwing.
-      throw error;
+      return this.#refuse(error, context, response);
     }
+    const headers = auth.responseHeaders;
+    for (const name in headers) this.setResponseHeader(response, name, headers[name]!);
+    return true;
   }
 
-  /**
-   * Where the request and response are: by default those of an HTTP context, and `undefined`
-   * (the guard refuses) for any other context type. Override it for other context types, e.g.
-   * GraphQL's, whose context object holds the platform's `req` and `res`.
-   */
+  #refuse(error: unknown, context: ExecutionContext, response: unknown): never {
+    if (!isCertboundError(error)) throw error;
+    this.handleError(error, context, response);
+    // Fail closed even if an override returns instead of throwing.
+    throw error;
+  }
+
   protected getRequestResponse(context: ExecutionContext): CertboundGuardTarget | undefined {
     if (context.getType() !== 'http') return undefined;
     const http = context.switchToHttp();

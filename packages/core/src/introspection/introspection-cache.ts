@@ -60,6 +60,12 @@ function memoSize(entry: CacheEntry): number {
   return 2 * json.length + ENTRY_OVERHEAD_BYTES;
 }
 
+/** The validated token a memo holds, or its refusal thrown. */
+function outcomeOf(memo: Memo): ValidatedToken {
+  if (typeof memo.outcome === 'string') throw new InvalidTokenError(memo.outcome);
+  return memo.outcome;
+}
+
 export class IntrospectionCache {
   readonly #options: NormalizedIntrospectionCache | false;
   readonly #lru: LRUCache<string, Memo> | undefined;
@@ -82,20 +88,19 @@ export class IntrospectionCache {
       : undefined;
   }
 
-  /** The validated token for `token`, from cache, the shared store or the authorization server. */
-  async get(token: string): Promise<ValidatedToken> {
-    const key = tokenKey(token, this.#namespace);
+  /**
+   * The validated token for `token`, from cache, the shared store or the authorization server:
+   * without a promise when it is in this process's cache (a remembered refusal is thrown).
+   */
+  get(token: string, digest?: string): ValidatedToken | Promise<ValidatedToken> {
+    const key = tokenKey(token, this.#namespace, digest);
     const hit = this.#lru?.get(key);
-    let memo: Memo;
     if (hit !== undefined && hit.expiresAt > Date.now()) {
       reportCache('introspection', typeof hit.outcome === 'string' ? 'negative' : 'hit');
-      memo = hit;
-    } else {
-      reportCache('introspection', this.#inFlight.has(key) ? 'coalesced' : 'miss');
-      memo = await this.#inFlight.run(key, () => this.#load(key, token));
+      return outcomeOf(hit);
     }
-    if (typeof memo.outcome === 'string') throw new InvalidTokenError(memo.outcome);
-    return memo.outcome;
+    reportCache('introspection', this.#inFlight.has(key) ? 'coalesced' : 'miss');
+    return this.#inFlight.run(key, () => this.#load(key, token)).then(outcomeOf);
   }
 
   clear(): void {

@@ -4,7 +4,12 @@
  */
 import { hash } from 'node:crypto';
 
-/** The cache key of a token, optionally namespaced. */
-export function tokenKey(token: string, namespace = ''): string {
-  return namespace + hash('sha256', token, 'base64url');
+/** A token's digest: base64url SHA-256. */
+export function tokenDigest(token: string): string {
+  return hash('sha256', token, 'base64url');
+}
+
+/** The cache key of a token, optionally namespaced; `digest` when the caller has it already. */
+export function tokenKey(token: string, namespace = '', digest = tokenDigest(token)): string {
+  return namespace + digest;
 }

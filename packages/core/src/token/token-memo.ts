@@ -65,19 +65,26 @@ export class TokenMemo {
         : undefined;
   }
 
-  /** The cached validation of `token`, or the result of `validate` (shared by concurrent callers). */
-  get(token: string, validate: () => Promise<ValidatedToken>): Promise<ValidatedToken> {
+  /**
+   * The cached validation of `token` (without a promise; a remembered refusal is thrown), or the
+   * result of `validate` (shared by concurrent callers). `digest`: the token's, if already known.
+   */
+  get(
+    token: string,
+    validate: () => Promise<ValidatedToken>,
+    digest?: string,
+  ): ValidatedToken | Promise<ValidatedToken> {
     const lru = this.#lru;
     if (lru === undefined) return validate();
-    const key = tokenKey(token);
+    const key = tokenKey(token, '', digest);
     const hit = lru.get(key);
     if (hit !== undefined) {
       if ('refused' in hit) {
         reportCache('token', 'negative');
-        return Promise.reject(new InvalidTokenError(hit.refused, { cause: hit.cause }));
+        throw new InvalidTokenError(hit.refused, { cause: hit.cause });
       }
       reportCache('token', 'hit');
-      return Promise.resolve(hit);
+      return hit;
     }
     reportCache('token', this.#inFlight.has(key) ? 'coalesced' : 'miss');
     const forgetsAtStart = this.#forgets;

@@ -47,10 +47,13 @@ export async function asyncOutcomeOf(promise: Promise<unknown>): Promise<string>
   return 'accepted';
 }
 
-/** The CertboundError `promise` rejects with (it must reject with one). */
-export async function failure(promise: Promise<unknown>): Promise<CertboundError> {
+/**
+ * The CertboundError `promise` rejects with (it must reject with one); or, given a function, the
+ * one it throws or its result rejects with (for calls that may refuse without a promise).
+ */
+export async function failure(promise: Promise<unknown> | (() => unknown)): Promise<CertboundError> {
   try {
-    await promise;
+    await (typeof promise === 'function' ? promise() : promise);
   } catch (error) {
     expect(error).toBeInstanceOf(CertboundError);
     return error as CertboundError;
