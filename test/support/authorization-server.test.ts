@@ -332,6 +332,87 @@ describe('authorization server with opaque access tokens', () => {
   });
 });
 
+describe('authorization server with user logins (authorization code flow)', () => {
+  const ACR_VALUES = ['urn:example:acr:password', 'urn:example:acr:mfa'];
+  let as: AuthorizationServer;
+
+  beforeAll(async () => {
+    as = await startAuthorizationServer({ pki, resource: RESOURCE, acrValues: ACR_VALUES });
+  });
+
+  afterAll(async () => {
+    await as?.close();
+  });
+
+  it('advertises its acr values', async () => {
+    const metadata = await getJson<{ acr_values_supported?: string[] }>(
+      `${as.issuer}/.well-known/openid-configuration`,
+    );
+    expect(metadata.acr_values_supported).toEqual(ACR_VALUES);
+  });
+
+  it("binds the user's access token to the client certificate and copies the login's acr and auth_time into it", async () => {
+    const certificate = await pki.issueClient({ subject: 'CN=web client, O=Example' });
+    const client = await as.registerMtlsClient(certificate, { grantType: 'authorization_code' });
+    const authTime = Math.floor(Date.now() / 1000) - 120;
+
+    const response = await as.authorizeUser(client, {
+      accountId: 'alice',
+      acr: 'urn:example:acr:mfa',
+      amr: ['pwd', 'otp'],
+      authTime,
+    });
+
+    expect(response).toMatchObject({ token_type: 'Bearer', scope: 'read write' });
+    expect(decodeJwt(response['access_token'] as string)).toMatchObject({
+      iss: as.issuer,
+      sub: 'alice',
+      aud: RESOURCE,
+      client_id: client.clientId,
+      acr: 'urn:example:acr:mfa',
+      auth_time: authTime,
+      cnf: { 'x5t#S256': certificate.thumbprint },
+    });
+    expect(decodeJwt(response['access_token'] as string)).not.toHaveProperty('amr');
+  });
+
+  it('puts no acr or auth_time in a client credentials token (no user logged in)', async () => {
+    const certificate = await pki.issueClient({ subject: 'CN=service client, O=Example' });
+    const token = await as.issueToken(await as.registerMtlsClient(certificate));
+    expect(decodeJwt(token)).not.toHaveProperty('acr');
+    expect(decodeJwt(token)).not.toHaveProperty('auth_time');
+  });
+
+  it('exposes the private keys of its published JWK Set', async () => {
+    const jwks = await getJson<JSONWebKeySet>(`${as.issuer}/jwks`);
+    expect(as.signingKeys.map(({ kid }) => kid).sort()).toEqual(jwks.keys.map(({ kid }) => kid).sort());
+    for (const key of as.signingKeys) expect(key.d).toEqual(expect.any(String));
+  });
+});
+
+describe('outage()', () => {
+  it('resets every connection (down), fails the JWK Set only (jwks), then recovers (none)', async () => {
+    const as = await startAuthorizationServer({ pki, resource: RESOURCE });
+    const status = async (path: string) => {
+      const response = await request(`${as.issuer}${path}`, { dispatcher: agent() });
+      await response.body.dump();
+      return response.statusCode;
+    };
+    try {
+      as.outage('down');
+      await expect(status('/jwks')).rejects.toThrow();
+      as.outage('jwks');
+      expect([await status('/jwks'), await status('/.well-known/openid-configuration')]).toEqual([500, 200]);
+      expect(as.counters).toMatchObject({ jwks: 0, discovery: 1 });
+      as.outage('none');
+      expect(await status('/jwks')).toBe(200);
+      expect(as.counters).toMatchObject({ jwks: 1, discovery: 1 });
+    } finally {
+      await as.close();
+    }
+  });
+});
+
 describe('close()', () => {
   it('closes open keep-alive connections', async () => {
     const as = await startAuthorizationServer({ pki, resource: RESOURCE });

@@ -7,7 +7,9 @@
  * introspection can explain. With DPoP (RFC 9449, `features.dPoP`) it also issues DPoP-bound access
  * tokens (`cnf.jkt`, introspected as `token_type: DPoP`) to clients registered with
  * `registerDpopClient()`, whose token requests carry a proof made by oauth4webapi (the test's
- * `DPoPHandle`): nothing here makes a proof. Never use it outside a test.
+ * `DPoPHandle`): nothing here makes a proof. Clients registered for the authorization code grant
+ * get tokens for a user's authentication, with its `acr` and `auth_time`
+ * (test/support/user-authentication.ts). It can play an outage. Never use it outside a test.
  */
 import 'reflect-metadata';
 import { randomBytes, X509Certificate } from 'node:crypto';
@@ -30,6 +32,16 @@ import {
 } from 'oauth4webapi';
 import { Agent, request } from 'undici';
 import type { TestCertificate, TestPki } from '../../packages/testing/src/index.js';
+import {
+  type AuthorizationRequestOptions,
+  authorize,
+  INTERACTION_PREFIX,
+  type InteractionProvider,
+  LoginInteractions,
+  REDIRECT_URI,
+  type UserLogin,
+  userAuthenticationClaims,
+} from './user-authentication.js';
 
 export interface AuthorizationServerOptions {
   pki: TestPki;
@@ -43,6 +55,8 @@ export interface AuthorizationServerOptions {
   scopes?: string[];
   /** Access token TTL in seconds, default 300. */
   accessTokenTtlSeconds?: number;
+  /** `acr` values the server supports (`acr_values_supported`); none by default. */
+  acrValues?: string[];
 }
 
 export interface RegisteredClient {
@@ -60,7 +74,15 @@ export interface RegisterMtlsClientOptions {
   authMethod?: 'tls_client_auth' | 'self_signed_tls_client_auth';
   /** Format of this client's access tokens; defaults to the server's `accessTokenFormat`. */
   accessTokenFormat?: 'jwt' | 'opaque';
+  /**
+   * `client_credentials` (default) or `authorization_code`: tokens for a user, obtained with
+   * `authorizeUser()` (redirect URI {@link REDIRECT_URI}, PKCE).
+   */
+  grantType?: 'client_credentials' | 'authorization_code';
 }
+
+/** How the server is unavailable: `down` (every connection reset), `jwks` (the JWK Set answers 500). */
+export type AuthorizationServerOutage = 'none' | 'down' | 'jwks';
 
 export interface RegisterDpopClientOptions {
   clientId?: string;
@@ -111,6 +133,17 @@ export interface AuthorizationServer {
   /** Same, but returns the full token-endpoint JSON response. */
   tokenResponse(client: RegisteredClient, options?: TokenRequestOptions): Promise<Record<string, unknown>>;
   /**
+   * The authorization code flow of a client registered with `grantType: 'authorization_code'`:
+   * the user authenticates as `login` says (test/support/user-authentication.ts), then the code
+   * is exchanged over mTLS at the token endpoint alias, so the access token is certificate-bound
+   * and carries the login's `acr` and `auth_time`. Returns the full token-endpoint JSON response.
+   */
+  authorizeUser(
+    client: RegisteredClient,
+    login: UserLogin,
+    options?: Partial<AuthorizationRequestOptions>,
+  ): Promise<Record<string, unknown>>;
+  /**
    * Registers a client for DPoP-bound access tokens with the client credentials grant (RFC 9449
    * §5): `client_secret_basic` by default, or `tls_client_auth` (see {@link RegisterDpopClientOptions}).
    */
@@ -144,6 +177,13 @@ export interface AuthorizationServer {
   introspectionMtlsClient: { clientId: string; certificate: TestCertificate };
   /** Revoke a token (RFC 7009) so introspection returns active:false. Opaque tokens only: JWTs cannot be revoked. */
   revoke(token: string): Promise<void>;
+  /**
+   * The private JWKs (with `kid` and `alg`) the server signs access tokens with, one per
+   * algorithm: for tests that forge a token with this server's key.
+   */
+  signingKeys: readonly JWK[];
+  /** Plays an outage from now on (`none` ends it); the counters count only the requests answered. */
+  outage(mode: AuthorizationServerOutage): void;
   /** Counters of requests served, for asserting call counts (mtls aliases included). */
   counters: {
     introspection: number;
@@ -377,6 +417,9 @@ export async function startAuthorizationServer(
   const counters = { introspection: 0, mtlsIntrospection: 0, jwks: 0, discovery: 0, token: 0 };
   const sockets = new Set<Socket>();
   let handle: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let interactionProvider: InteractionProvider | undefined;
+  let outage: AuthorizationServerOutage = 'none';
+  const interactions = new LoginInteractions();
 
   const server = createServer(
     {
@@ -389,12 +432,20 @@ export async function startAuthorizationServer(
       rejectUnauthorized: false,
     },
     (req, res) => {
+      if (outage === 'down') {
+        req.socket.destroy();
+        return;
+      }
       const url = new URL(req.url ?? '/', 'https://authorization-server.invalid');
       let path = url.pathname;
       const viaMtlsAlias = path.startsWith(`${MTLS_PREFIX}/`);
       if (viaMtlsAlias) path = path.slice(MTLS_PREFIX.length);
       if (path === OAUTH_METADATA) path = ROUTES.discovery;
       req.url = `${path}${url.search}`;
+      if (outage === 'jwks' && path === ROUTES.jwks) {
+        res.writeHead(500).end();
+        return;
+      }
 
       if (path === ROUTES.token) counters.token++;
       else if (path === ROUTES.introspection) {
@@ -403,8 +454,12 @@ export async function startAuthorizationServer(
       } else if (path === ROUTES.jwks) counters.jwks++;
       else if (path === ROUTES.discovery) counters.discovery++;
 
-      if (!handle) {
+      if (!handle || !interactionProvider) {
         res.writeHead(503).end();
+        return;
+      }
+      if (path.startsWith(INTERACTION_PREFIX)) {
+        void interactions.handle(interactionProvider, req, res);
         return;
       }
       handle(req, res);
@@ -513,9 +568,22 @@ export async function startAuthorizationServer(
         'self_signed_tls_client_auth',
       ],
       jwks: { keys },
+      ...(options.acrValues === undefined ? {} : { acrValues: options.acrValues }),
+      // A user's acr and auth_time, from the authorization code, in the access token.
+      extraTokenClaims: userAuthenticationClaims,
       cookies: { keys: [randomBytes(32).toString('base64url')] },
       clientBasedCORS: () => false,
-      ttl: { AccessToken: tokenTtl, ClientCredentials: tokenTtl },
+      // The user flows' artifacts are set explicitly, or oidc-provider prints a notice for each.
+      ttl: {
+        AccessToken: tokenTtl,
+        ClientCredentials: tokenTtl,
+        Interaction: 600,
+        Session: 3600,
+        Grant: 3600,
+        IdToken: 300,
+      },
+      // Any account exists: a user is whoever the login interaction says (user-authentication.ts).
+      findAccount: (_ctx: unknown, sub: string) => ({ accountId: sub, claims: () => ({ sub }) }),
       discovery: {
         mtls_endpoint_aliases: {
           token_endpoint: `${mtlsBase}${ROUTES.token}`,
@@ -582,6 +650,7 @@ export async function startAuthorizationServer(
     throw error;
   });
   handle = provider.callback();
+  interactionProvider = provider;
 
   const agentFor = (certificate?: TestCertificate): Agent => {
     let agent = agents.get(certificate);
@@ -624,13 +693,14 @@ export async function startAuthorizationServer(
   ): Promise<RegisteredClient> {
     const clientId = registration.clientId ?? randomId('mtls-client');
     const authMethod = registration.authMethod ?? 'tls_client_auth';
+    const forUsers = registration.grantType === 'authorization_code';
     const metadata: Record<string, unknown> = {
       client_id: clientId,
       token_endpoint_auth_method: authMethod,
       tls_client_certificate_bound_access_tokens: true,
-      grant_types: ['client_credentials'],
-      response_types: [],
-      redirect_uris: [],
+      grant_types: [forUsers ? 'authorization_code' : 'client_credentials'],
+      response_types: forUsers ? ['code'] : [],
+      redirect_uris: forUsers ? [REDIRECT_URI] : [],
       ...(authMethod === 'tls_client_auth'
         ? { tls_client_auth_subject_dn: certificate.subject }
         : { jwks: { keys: [await publicJwk(certificate)] } }),
@@ -668,6 +738,35 @@ export async function startAuthorizationServer(
       throw new Error(`token response without access_token: ${JSON.stringify(response)}`);
     }
     return response['access_token'];
+  }
+
+  async function authorizeUser(
+    client: RegisteredClient,
+    login: UserLogin,
+    requestOptions: Partial<AuthorizationRequestOptions> = {},
+  ): Promise<Record<string, unknown>> {
+    const { code, codeVerifier } = await authorize(
+      { issuer, resource, dispatcher: agentFor(undefined), interactions },
+      client.clientId,
+      login,
+      { scope: scopes.join(' '), ...requestOptions },
+    );
+    const { status, text } = await post(
+      `${mtlsBase}${ROUTES.token}`,
+      {
+        grant_type: 'authorization_code',
+        client_id: client.clientId,
+        code,
+        code_verifier: codeVerifier,
+        redirect_uri: REDIRECT_URI,
+        resource,
+      },
+      { certificate: client.certificate },
+    );
+    if (status !== 200) {
+      throw new Error(`code exchange for ${client.clientId} failed with HTTP ${status}: ${text}`);
+    }
+    return JSON.parse(text) as Record<string, unknown>;
   }
 
   async function registerDpopClient(
@@ -793,6 +892,11 @@ export async function startAuthorizationServer(
     introspectionPostClient,
     introspectionJwtClient,
     revoke,
+    signingKeys: keys,
+    outage: (mode: AuthorizationServerOutage) => {
+      outage = mode;
+    },
+    authorizeUser,
     counters,
     close,
   };
