@@ -94,16 +94,14 @@ export function requireAuthContext(policy: AuthContextPolicy): Middleware {
  * next to the status and `WWW-Authenticate`; other errors propagate. Use it first.
  */
 export function errorHandler(): Middleware {
-  return async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
+  // Not an async function: one promise per request fewer than `try { await next() }`.
+  return (ctx, next) =>
+    next().catch((error: unknown) => {
       if (!isCertboundError(error) || ctx.headerSent) throw error;
       ctx.status = error.status;
       ctx.set(error.headers);
       ctx.body = error.toJSON();
-    }
-  };
+    });
 }
 
 export type {
