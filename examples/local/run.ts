@@ -45,12 +45,14 @@ const EXAMPLE_VARIABLES = [
   'REALM',
 ];
 
-const usage = 'usage: run.ts <express|koa|fastify|nest> [--port <port>]';
+const usage = 'usage: pnpm example:local <express|koa|fastify|nest> [--port <port>]';
 const [name, ...options] = process.argv.slice(2);
 let port = '0';
 for (let i = 0; i < options.length; i++) {
-  if (options[i] === '--port' && /^\d{1,5}$/.test(options[i + 1] ?? '')) port = options[++i]!;
-  else fail(`${usage}\nunexpected argument: ${options[i]}`, 2);
+  if (options[i] !== '--port') fail(`${usage}\nunexpected argument: ${options[i]}`, 2);
+  port = options[++i] ?? '';
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535)
+    fail(`${usage}\n--port takes a number from 0 to 65535`, 2);
 }
 const example = `${name}-api`;
 const exampleDir = join(ROOT, 'examples', example);
