@@ -40,8 +40,18 @@ export interface CertboundGuardTarget {
   res: unknown;
 }
 
+/** What a route's decorators ask of the guard. */
+interface RouteRules {
+  isPublic: boolean;
+  scopes: string[];
+  policy: AuthContextPolicy | undefined;
+}
+
 @Injectable()
 export class CertboundGuard implements CanActivate {
+  /** Per controller class, per handler: its {@link RouteRules}. */
+  readonly #rules = new WeakMap<object, WeakMap<object, RouteRules>>();
+
   constructor(
     @Inject(CERTBOUND_VERIFIER) protected readonly verifier: Verifier,
     @Inject(Reflector) protected readonly reflector: Reflector,
@@ -52,8 +62,8 @@ export class CertboundGuard implements CanActivate {
     const target = this.getRequestResponse(context);
     // Fail closed where there is no request (a global guard also sees microservice and WebSocket handlers).
     if (target === undefined) return false;
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_KEY, targets)) return true;
+    const rules = this.#rulesOf(context);
+    if (rules.isPublic) return true;
 
     const { req: request, res: response } = target;
     let decision: AuthInfo | Promise<AuthInfo>;
@@ -66,28 +76,50 @@ export class CertboundGuard implements CanActivate {
     // A token seen before is decided without a promise; Nest accepts either.
     if (decision instanceof Promise) {
       return decision.then(
-        (auth) => this.#accept(auth, targets, request, context, response),
+        (auth) => this.#accept(auth, rules, request, context, response),
         (error: unknown) => this.#refuse(error, context, response),
       );
     }
-    return this.#accept(decision, targets, request, context, response);
+    return this.#accept(decision, rules, request, context, response);
+  }
+
+  /**
+   * The route's `@Public()`, `@Scopes()` and `@AuthContext()`, read once per controller class and
+   * handler: decorators set them when the class is defined (a class inheriting a handler has its
+   * own entry, as its class-level decorators may differ).
+   */
+  #rulesOf(context: ExecutionContext): RouteRules {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byHandler = this.#rules.get(controller);
+    if (byHandler === undefined) {
+      byHandler = new WeakMap();
+      this.#rules.set(controller, byHandler);
+    }
+    let rules = byHandler.get(handler);
+    if (rules === undefined) {
+      const targets = [handler, controller];
+      rules = {
+        isPublic: this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_KEY, targets) === true,
+        scopes: this.reflector.getAllAndMerge<string[]>(SCOPES_KEY, targets) ?? [],
+        policy: this.reflector.getAllAndOverride<AuthContextPolicy | undefined>(AUTH_CONTEXT_KEY, targets),
+      };
+      byHandler.set(handler, rules);
+    }
+    return rules;
   }
 
   #accept(
     auth: AuthInfo,
-    targets: ReturnType<ExecutionContext['getHandler' | 'getClass']>[],
+    rules: RouteRules,
     request: CertboundGuardRequest,
     context: ExecutionContext,
     response: unknown,
   ): true {
     try {
       request.auth = auth;
-      requireScopes(auth, ...this.reflector.getAllAndMerge<string[]>(SCOPES_KEY, targets));
-      const policy = this.reflector.getAllAndOverride<AuthContextPolicy | undefined>(
-        AUTH_CONTEXT_KEY,
-        targets,
-      );
-      if (policy !== undefined) requireAuthContext(auth, policy);
+      requireScopes(auth, ...rules.scopes);
+      if (rules.policy !== undefined) requireAuthContext(auth, rules.policy);
     } catch (error) {
       return this.#refuse(error, context, response);
     }

@@ -119,6 +119,56 @@ describe('@certbound/nest', () => {
     }
   });
 
+  it('reads the scopes of each controller: a subclass inheriting a handler has its own class scopes', async () => {
+    @Scopes('payments')
+    @UseGuards(CertboundGuard)
+    @Controller('payments')
+    class PaymentsController extends AccountsController {}
+    @Module({
+      imports: [CertboundModule.forRoot(options())],
+      controllers: [AccountsController, PaymentsController],
+    })
+    class InheritingModule {}
+    const app = await NestFactory.create(InheritingModule, {
+      httpsOptions: {
+        cert: pki.server.cert,
+        key: pki.server.key,
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
+      logger: false,
+      abortOnError: false,
+    });
+    await app.listen(0, '127.0.0.1');
+    const url = `https://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    try {
+      const [read, payments] = await Promise.all([
+        issuer.mintAccessToken({ certificate: clientA, scope: 'read' }),
+        issuer.mintAccessToken({ certificate: clientA, scope: 'payments' }),
+      ]);
+      const status = async (path: string, token: string) =>
+        (
+          await httpsRequest(`${url}${path}`, {
+            ca: pki.ca.cert,
+            certificate: clientA,
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).status;
+      const outcomes = [];
+      for (let round = 0; round < 2; round++) {
+        outcomes.push(
+          await status('/accounts', read),
+          await status('/payments', read),
+          await status('/payments', payments),
+          await status('/accounts', payments),
+        );
+      }
+      expect(outcomes).toEqual([200, 403, 200, 403, 200, 403, 200, 403]);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('closes the verifier it created when the app closes, and exposes it for injection', async () => {
     const { app } = await start(options());
     const verifier = app.get<Verifier>(CERTBOUND_VERIFIER);
@@ -166,10 +216,16 @@ describe('@certbound/nest', () => {
   it('refuses non-HTTP contexts (a global guard also sees microservice handlers)', async () => {
     const verifier = createVerifier(options());
     const authenticate = vi.spyOn(verifier, 'authenticate');
+    // What the guard calls (`authenticateNow` of @certbound/core/adapter).
+    const authenticateNow = vi.spyOn(
+      verifier as unknown as Record<symbol, () => unknown>,
+      Symbol.for('certbound.authenticateNow'),
+    );
     const guard = new CertboundGuard(verifier, new Reflector(), { httpAdapter: {} } as never);
     const rpc = { getType: () => 'rpc' } as never;
     expect(guard.canActivate(rpc)).toBe(false);
     expect(authenticate).not.toHaveBeenCalled();
+    expect(authenticateNow).not.toHaveBeenCalled();
     await verifier.close();
   });
 
