@@ -122,6 +122,38 @@ describe('diagnostics channels', () => {
     ]);
   });
 
+  it('reports each verify() decision once, whether it waited for a validation or not', async () => {
+    const token = await issuer.mintAccessToken({ certificate: clientA });
+    const [header, payload] = token.split('.');
+    const forged = `${header}.${payload}.${'A'.repeat(86)}`;
+    const outcomes = [];
+    // The first call of each token validates it; the second is decided from the memo at once.
+    for (const [authorization, certificate] of [
+      [`Bearer ${token}`, clientB.der],
+      [`Bearer ${token}`, clientB.der],
+      [`Bearer ${token}`, clientA.der],
+      [`Bearer ${forged}`, clientA.der],
+      [`Bearer ${forged}`, clientA.der],
+    ] as const) {
+      outcomes.push(
+        await verifier.verify({ authorization, certificate }).then(
+          () => 'ok',
+          (error: unknown) => (isCertboundError(error) ? error.code : 'other'),
+        ),
+      );
+    }
+    expect(outcomes).toEqual([
+      'cnf_mismatch',
+      'cnf_mismatch',
+      'ok',
+      'token_signature_invalid',
+      'token_signature_invalid',
+    ]);
+    expect(
+      of(DIAGNOSTICS_CHANNELS.decision).map((d) => [d.outcome, d.code ?? 'ok', d.certificateSource]),
+    ).toEqual(outcomes.map((code) => [code === 'ok' ? 'accepted' : 'rejected', code, 'input']));
+  });
+
   it('reports introspection calls, cache hits, coalesced lookups and cached refusals', async () => {
     const token = issuer.mintOpaqueToken({ certificate: clientA, scope: 'read' });
     const responses = await Promise.all([call(token, clientA), call(token, clientA), call(token, clientA)]);

@@ -176,9 +176,14 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
         certificate: bytes && presentedCertificate(bytes.der, bytes.thumbprint),
         proof,
       };
-      return Promise.resolve(this.#decide(start, 'input', presented));
     } catch (error) {
       return Promise.reject(this.#refused(error, start, 'input', presented));
+    }
+    try {
+      return Promise.resolve(this.#decide(start, 'input', presented));
+    } catch (refused) {
+      // Already published and given its challenge by #decide.
+      return Promise.reject(refused);
     }
   }
 
