@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import type { CacheEntry, CacheStore } from '../src/cache-store.js';
 import { InvalidTokenError, ServiceUnavailableError } from '../src/errors.js';
@@ -206,5 +207,64 @@ describe('IntrospectionCache', () => {
 
   it('keeps separate entries for separate issuers', () => {
     expect(issuerNamespace('https://a.example.com')).not.toBe(issuerNamespace('https://b.example.com'));
+  });
+
+  it('names an issuer’s keys in a shared store the same way in every process and version', () => {
+    const digest = createHash('sha256').update(ISSUER).digest('base64url').slice(0, 16);
+    expect(issuerNamespace(ISSUER)).toBe(`certbound:introspection:${digest}:`);
+  });
+
+  it('remembers the refusal of an active response only negativeTtlSeconds, not until its exp', async () => {
+    vi.useFakeTimers();
+    try {
+      const { cache, introspect } = cacheWith(
+        cacheOptions({ maxTtlSeconds: 60, negativeTtlSeconds: 10 }),
+        async () => ({ active: true, exp: now() + 3600, aud: 'https://other.example.com' }),
+      );
+      await expect(cache.get('t')).rejects.toMatchObject({ code: 'token_audience_mismatch' });
+      vi.advanceTimersByTime(9_000);
+      await expect(cache.get('t')).rejects.toBeInstanceOf(InvalidTokenError);
+      expect(introspect).toHaveBeenCalledTimes(1);
+      vi.advanceTimersByTime(1_001);
+      await expect(cache.get('t')).rejects.toBeInstanceOf(InvalidTokenError);
+      expect(introspect).toHaveBeenCalledTimes(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('never caches a response that validation fails on for another reason than the token (not a 401)', async () => {
+    const introspect = vi.fn(async () => ({ active: true }));
+    const cache = new IntrospectionCache(cacheOptions(), ISSUER, {
+      introspect,
+      validate: () => {
+        throw new ServiceUnavailableError();
+      },
+    });
+    await expect(cache.get('t')).rejects.toBeInstanceOf(ServiceUnavailableError);
+    await expect(cache.get('t')).rejects.toBeInstanceOf(ServiceUnavailableError);
+    expect(introspect).toHaveBeenCalledTimes(2);
+  });
+
+  it('writes nothing to the store for a response that expires now (a TTL of 0 may mean no expiry there)', async () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(1_800_000_000_000);
+    try {
+      const store = memoryStore();
+      const { cache } = cacheWith(cacheOptions({ store }), async () => ({ active: true, exp: now() }));
+      await cache.get('t');
+      expect(store.set).not.toHaveBeenCalled();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('clear() forgets every result, and does nothing when the cache is disabled', async () => {
+    const { cache, introspect } = cacheWith(cacheOptions(), async () => ({ active: true, exp: now() + 300 }));
+    await cache.get('t');
+    cache.clear();
+    await cache.get('t');
+    expect(introspect).toHaveBeenCalledTimes(2);
+    expect(() => cacheWith(false, async () => ({ active: true })).cache.clear()).not.toThrow();
   });
 });
