@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { describe, expect, it, vi } from 'vitest';
 import type { CacheEntry, CacheStore } from '../src/cache-store.js';
 import { InvalidTokenError, ServiceUnavailableError } from '../src/errors.js';
@@ -256,6 +257,60 @@ describe('IntrospectionCache', () => {
       expect(store.set).not.toHaveBeenCalled();
     } finally {
       vi.useRealTimers();
+    }
+  });
+
+  it('serves nothing at the very millisecond it expires, from memory or from the store', async () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(1_800_000_000_000);
+    try {
+      const { cache, introspect } = cacheWith(cacheOptions(), async () => ({
+        active: true,
+        exp: now() + 20,
+      }));
+      await cache.get('t');
+      vi.advanceTimersByTime(19_999);
+      await cache.get('t');
+      expect(introspect).toHaveBeenCalledTimes(1);
+      vi.advanceTimersByTime(1);
+      await cache.get('t');
+      expect(introspect).toHaveBeenCalledTimes(2);
+
+      const store = memoryStore();
+      const shared = cacheWith(cacheOptions({ store }), async () => ({ active: true, exp: now() + 300 }));
+      await shared.cache.get('s');
+      const key = [...store.entries.keys()][0]!;
+      store.entries.set(key, { response: { active: true }, expiresAt: Date.now() });
+      const other = cacheWith(cacheOptions({ store }), async () => ({ active: true }));
+      await other.cache.get('s');
+      expect(other.introspect).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('reports each lookup on certbound:cache: miss, coalesced, hit, negative', async () => {
+    const events: unknown[] = [];
+    const listener = (message: unknown) => events.push(message);
+    subscribe('certbound:cache', listener);
+    try {
+      const { cache } = cacheWith(cacheOptions(), async (token) => ({
+        active: token === 'good',
+        exp: now() + 300,
+      }));
+      await Promise.all([cache.get('good'), cache.get('good')]);
+      await cache.get('good');
+      await expect(cache.get('bad')).rejects.toBeInstanceOf(InvalidTokenError);
+      await expect(cache.get('bad')).rejects.toBeInstanceOf(InvalidTokenError);
+      expect(events).toEqual([
+        { cache: 'introspection', event: 'miss' },
+        { cache: 'introspection', event: 'coalesced' },
+        { cache: 'introspection', event: 'hit' },
+        { cache: 'introspection', event: 'miss' },
+        { cache: 'introspection', event: 'negative' },
+      ]);
+    } finally {
+      unsubscribe('certbound:cache', listener);
     }
   });
 

@@ -247,6 +247,23 @@ describe('TokenMemo refusal memo', () => {
     }
   });
 
+  it('reports the requests that wait for a validation in flight as coalesced', async () => {
+    const events: unknown[] = [];
+    const listener = (message: unknown) => events.push(message);
+    subscribe('certbound:cache', listener);
+    try {
+      const memo = new TokenMemo(memoOptions(10));
+      const validate = async () => validated(Date.now() / 1000 + 300);
+      await Promise.all([memo.get('t', validate), memo.get('t', validate)]);
+      expect(events).toEqual([
+        { cache: 'token', event: 'miss' },
+        { cache: 'token', event: 'coalesced' },
+      ]);
+    } finally {
+      unsubscribe('certbound:cache', listener);
+    }
+  });
+
   it('does not remember refusals that are not lasting, nor anything that is not a token refusal', async () => {
     const memo = new TokenMemo(memoOptions(10), lasting);
     const expired = vi.fn(async (): Promise<ValidatedToken> => {
