@@ -1006,6 +1006,10 @@ describe('parseXfcc', () => {
     ]);
   });
 
+  it('ends a bare value at a comma: the next element is never part of it', () => {
+    expect(parseXfcc('By=a,URI=b')).toEqual([[{ key: 'by', value: 'a' }], [{ key: 'uri', value: 'b' }]]);
+  });
+
   it('unescapes quoted-strings and keeps a TAB inside them', () => {
     const tab = '\t';
     expect(parseXfcc(String.raw`Subject="x\"y\\z\a";DNS="a${tab}b"`)).toEqual([
