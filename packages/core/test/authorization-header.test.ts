@@ -4,6 +4,7 @@ import {
   authorizationLines,
   bearerToken,
   hasOtherTokenMethod,
+  MAX_TOKEN_LENGTH,
 } from '../src/authorization-header.js';
 import { InvalidRequestError } from '../src/errors.js';
 import { thrownBy } from './support/outcomes.js';
@@ -38,6 +39,12 @@ describe('bearerToken', () => {
     [`Bearer ${'a'.repeat(16_385)}`],
   ])('rejects %j with invalid_request', (header) => {
     expect(() => bearerToken([header])).toThrow(InvalidRequestError);
+  });
+
+  it('reads a token of exactly MAX_TOKEN_LENGTH characters, and refuses one more', () => {
+    const longest = 'a'.repeat(MAX_TOKEN_LENGTH);
+    expect(bearerToken([`Bearer ${longest}`])).toBe(longest);
+    expect(() => bearerToken([`Bearer ${longest}a`])).toThrow(InvalidRequestError);
   });
 
   it('rejects a non-string value (verify() misuse) with invalid_request', () => {
@@ -126,6 +133,28 @@ describe('hasOtherTokenMethod', () => {
     // A JSON body's access_token member is application data (RFC 6750 §2.2 is form-encoded only).
     const json = { 'content-type': 'application/json' };
     expect(hasOtherTokenMethod({ url: '/x', headers: json, body: { access_token: 'abc' } })).toBe(false);
+  });
+
+  it('sees a form body by its exact media type, with or without parameters', () => {
+    const body = { access_token: 'abc' };
+    for (const type of ['application/x-www-form-urlencoded', 'Application/X-WWW-Form-Urlencoded ; a=b']) {
+      expect(hasOtherTokenMethod({ url: '/x', headers: { 'content-type': type }, body })).toBe(true);
+    }
+    for (const type of [
+      'text/plain; x=application/x-www-form-urlencoded',
+      'application/x-www-form-urlencoded-json',
+      'application/x-www-form-urlencodedx; a=b',
+    ]) {
+      expect(hasOtherTokenMethod({ url: '/x', headers: { 'content-type': type }, body })).toBe(false);
+    }
+  });
+
+  it('is false for a form body without access_token, a null body, or no content type', () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    expect(hasOtherTokenMethod({ url: '/x', headers: form, body: { token: 'abc' } })).toBe(false);
+    expect(hasOtherTokenMethod({ url: '/x', headers: form, body: null })).toBe(false);
+    expect(hasOtherTokenMethod({ url: '/x', body: { access_token: 'abc' } })).toBe(false);
+    expect(hasOtherTokenMethod({ url: '/x', headers: {}, body: { access_token: 'abc' } })).toBe(false);
   });
 });
 

@@ -147,6 +147,13 @@ describe('decideBinding (the whole decision matrix)', () => {
     );
   });
 
+  it('refuses a proof key thumbprint of another length as dpop_key_mismatch, never with a RangeError', () => {
+    // timingSafeEqual throws on buffers of different lengths: the length check comes first.
+    for (const proofJkt of [JKT.slice(0, 16), `${JKT}A`, '']) {
+      expect(decide({ confirmation: CONFIRMATIONS.jkt, scheme: 'DPoP', proofJkt })).toBe('dpop_key_mismatch');
+    }
+  });
+
   it('needs the certificate too for a token bound to both (RFC 8705 §3 after RFC 9449 §7.1)', () => {
     const both = { confirmation: CONFIRMATIONS.both, scheme: 'DPoP' as const, proofJkt: JKT };
     const other = presentedCertificate(APPENDIX_A_DER, OTHER);

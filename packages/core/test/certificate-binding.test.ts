@@ -40,7 +40,11 @@ describe('checkCertificateBinding', () => {
   });
 
   it('refuses an input that is not a certificate', () => {
-    expect(() => checkCertificateBinding({}, 'not a certificate')).toThrow(TypeError);
+    const message = 'checkCertificateBinding: the certificate is not a DER, PEM or X509Certificate';
+    expect(() => checkCertificateBinding({}, 'not a certificate')).toThrow(new TypeError(message));
+    expect(() => checkCertificateBinding({ cnf: { 'x5t#S256': THUMBPRINT } }, der.subarray(1))).toThrow(
+      new TypeError(message),
+    );
   });
 });
 

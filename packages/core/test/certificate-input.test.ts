@@ -66,6 +66,9 @@ describe('pemToDer', () => {
     ['text before the block', `subject=CN=x\n${pem}`],
     ['a block that never ends', pem.replace('-----END CERTIFICATE-----', '')],
     ['an empty body', '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----'],
+    // Node's base64 decoder stops at the first '=': what follows would be silently dropped.
+    ['a body that goes on after its padding', pem.replace('-----END', 'AAAA\n-----END')],
+    ['a body that starts with padding', pem.replace('MIIB', '=IIB')],
   ])('returns nothing for %s', (_name, input) => {
     expect(pemToDer(input)).toBeUndefined();
   });

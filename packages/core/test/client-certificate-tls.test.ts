@@ -3,7 +3,7 @@ import { connect, createSecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createVerifier } from '@certbound/core';
 import { createTestIssuer, createTestPki, type TestCertificate, type TestPki } from '@certbound/testing';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { certificateFromTls } from '../src/client-certificate/tls.js';
 
 let pki: TestPki;
@@ -58,6 +58,91 @@ describe('certificateFromTls', () => {
       },
     };
     expect(certificateFromTls({ socket: broken })).toBeUndefined();
+  });
+});
+
+describe('certificateFromTls on an HTTP/2 compatibility request', () => {
+  it('reads the session’s socket, once per session, whatever the per-stream req.socket', () => {
+    const socket = fakeSocket(clientA, Buffer.from('h'));
+    const session = { socket };
+    // req.socket of an HTTP/2 request is a per-stream proxy; a bare object here, without the certificate.
+    expect(certificateFromTls({ socket: {}, stream: { session } })?.thumbprint).toBe(clientA.thumbprint);
+    expect(certificateFromTls({ socket: {}, stream: { session } })?.thumbprint).toBe(clientA.thumbprint);
+    expect(socket.calls).toBe(1);
+  });
+
+  it('finds no certificate when the session has no socket, never the stream’s', () => {
+    const stream = fakeSocket(clientB, Buffer.from('h'));
+    expect(certificateFromTls({ socket: stream, stream: { session: {} } })).toBeUndefined();
+    expect(certificateFromTls({ socket: stream, stream: { session: { socket: null } } })).toBeUndefined();
+  });
+});
+
+describe('certificateFromTls without a Finished message', () => {
+  it('memoizes nothing: the certificate is read on every request', () => {
+    const noFinished = { ...fakeSocket(clientA, Buffer.from('h')), getFinished: () => undefined };
+    const counted = fakeSocket(clientA, Buffer.from('h'));
+    const withoutGetFinished = {
+      getPeerX509Certificate: () => {
+        counted.calls++;
+        return new X509Certificate(clientA.der);
+      },
+    };
+    let reads = 0;
+    const tls12 = {
+      getProtocol: () => 'TLSv1.2',
+      getFinished: () => undefined,
+      getPeerX509Certificate: () => {
+        reads++;
+        return new X509Certificate(clientA.der);
+      },
+    };
+    for (let i = 0; i < 2; i++) {
+      expect(certificateFromTls({ socket: noFinished })?.thumbprint).toBe(clientA.thumbprint);
+      expect(certificateFromTls({ socket: withoutGetFinished })?.thumbprint).toBe(clientA.thumbprint);
+      expect(certificateFromTls({ socket: tls12 })?.thumbprint).toBe(clientA.thumbprint);
+    }
+    expect(counted.calls).toBe(2);
+    expect(reads).toBe(2);
+  });
+});
+
+describe('a TLS server that does not request client certificates', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** A fresh copy of the module: the warning is said once per process. */
+  async function freshCertificateFromTls() {
+    vi.resetModules();
+    return (await import('../src/client-certificate/tls.js')).certificateFromTls;
+  }
+
+  const socket = (requestCert: boolean | undefined, certificate?: TestCertificate) => ({
+    ...(requestCert === undefined ? {} : { _requestCert: requestCert }),
+    getProtocol: () => 'TLSv1.3',
+    getPeerX509Certificate: () => certificate && new X509Certificate(certificate.der),
+  });
+
+  it('is said once per process, as a CertboundWarning (every certificate-bound token would be refused)', async () => {
+    const read = await freshCertificateFromTls();
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    expect(read({ socket: socket(false) })).toBeUndefined();
+    expect(read({ socket: socket(false) })).toBeUndefined();
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn).toHaveBeenCalledWith(expect.stringMatching(/requestCert: true.*certificate_missing$/), {
+      type: 'CertboundWarning',
+      code: 'CERTBOUND_NO_REQUEST_CERT',
+    });
+  });
+
+  it('is not said when the server requests certificates, or a certificate came anyway', async () => {
+    const read = await freshCertificateFromTls();
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    expect(read({ socket: socket(true) })).toBeUndefined();
+    expect(read({ socket: socket(undefined) })).toBeUndefined();
+    expect(read({ socket: socket(false, clientA) })?.thumbprint).toBe(clientA.thumbprint);
+    expect(warn).not.toHaveBeenCalled();
   });
 });
 

@@ -19,6 +19,11 @@ describe('readConfirmation', () => {
     expect(readConfirmation({ cnf: { jkt: JKT } })).toEqual({ jkt: JKT });
   });
 
+  it('has no member for what the token is not bound to (not even an undefined one)', () => {
+    expect(Object.keys(readConfirmation({ cnf: { jkt: JKT } })!)).toEqual(['jkt']);
+    expect(Object.keys(readConfirmation({ cnf: { 'x5t#S256': THUMBPRINT } })!)).toEqual(['x5tS256']);
+  });
+
   it('reads both members of a token bound to the certificate and the DPoP key', () => {
     expect(readConfirmation({ cnf: { 'x5t#S256': THUMBPRINT, jkt: JKT } })).toEqual({
       x5tS256: THUMBPRINT,
@@ -36,6 +41,10 @@ describe('readConfirmation', () => {
     ['a hex value', { 'x5t#S256': '0380ed2f626650c840b2f263e6d2b29fae12ab39ae5db32b25ad27efad72e6fd' }],
     ['a non-canonical last character', { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' }],
     ['a number', { 'x5t#S256': 42 }],
+    // A one-element array reads as its element once turned into text: never a thumbprint.
+    ['an array holding the thumbprint', { 'x5t#S256': [THUMBPRINT] }],
+    ['an object whose text is the thumbprint', { 'x5t#S256': { toString: () => THUMBPRINT } }],
+    ['a jkt array holding a thumbprint', { jkt: [JKT] }],
     ['a jkt that is not a thumbprint', { jkt: 'x' }],
     ['a padded jkt', { jkt: `${JKT}=` }],
     ['a jkt that is a number', { jkt: 42 }],

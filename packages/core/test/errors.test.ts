@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  CertboundConfigurationError,
   CertboundError,
   InsufficientScopeError,
+  InsufficientUserAuthenticationError,
   InvalidRequestError,
   InvalidTokenError,
   ServiceUnavailableError,
@@ -73,6 +75,46 @@ describe('errors', () => {
     const error = new ServiceUnavailableError().withChallenge({ realm: 'bank' });
     expect(error).toMatchObject({ status: 503, error: undefined, code: 'authorization_server_unavailable' });
     expect(error.headers).toEqual({ 'retry-after': '5' });
+  });
+
+  it('say why a 503 happened: the network unless told otherwise', () => {
+    expect(new ServiceUnavailableError().reason).toBe('network');
+    expect(new ServiceUnavailableError({ reason: 'timeout' }).reason).toBe('timeout');
+  });
+
+  it('keep a cause only when one is given', () => {
+    expect('cause' in new InvalidTokenError('token_expired')).toBe(false);
+    const cause = new Error('signature');
+    expect(new InvalidTokenError('token_signature_invalid', { cause }).cause).toBe(cause);
+  });
+
+  it('are named after their class', () => {
+    expect(new InsufficientUserAuthenticationError({ acr: ['mfa'] }).name).toBe(
+      'InsufficientUserAuthenticationError',
+    );
+    expect(new CertboundConfigurationError('wiring').name).toBe('CertboundConfigurationError');
+  });
+});
+
+describe('InsufficientUserAuthenticationError (RFC 9470 §3)', () => {
+  const challengeOf = (error: CertboundError) => error.headers['www-authenticate'];
+
+  it('answers 401 insufficient_user_authentication naming acr_values, max_age or both', () => {
+    const both = new InsufficientUserAuthenticationError({ acr: ['mfa', 'phr'], maxAgeSeconds: 300 });
+    expect(both).toMatchObject({
+      status: 401,
+      error: 'insufficient_user_authentication',
+      code: 'insufficient_user_authentication',
+    });
+    expect(challengeOf(both)).toBe(
+      `Bearer realm="api", error="insufficient_user_authentication", error_description="${both.description}", acr_values="mfa phr", max_age="300"`,
+    );
+    expect(challengeOf(new InsufficientUserAuthenticationError({ acr: ['mfa'] }))).toMatch(
+      /, acr_values="mfa"$/,
+    );
+    expect(challengeOf(new InsufficientUserAuthenticationError({ maxAgeSeconds: 0 }))).toMatch(
+      /error_description="[^"]+", max_age="0"$/,
+    );
   });
 });
 
@@ -179,6 +221,12 @@ describe('the stack of an error', () => {
     );
   });
 
+  it('stays configurable: Error.captureStackTrace and tools that redefine it still work', () => {
+    const error = new InvalidTokenError('token_expired');
+    expect(Object.getOwnPropertyDescriptor(error, 'stack')?.configurable).toBe(true);
+    expect(() => Error.captureStackTrace(error)).not.toThrow();
+  });
+
   it('is not an enumerable property (JSON and spreads leave it out)', () => {
     const error = new InvalidTokenError('token_expired');
     expect(Object.keys(error)).not.toContain('stack');
@@ -193,6 +241,8 @@ describe('isCertboundError', () => {
     const { isCertboundError } = await import('../src/errors.js');
     const foreign = Object.assign(new Error('x'), { [Symbol.for('certbound.error')]: true });
     expect(isCertboundError(new InvalidTokenError('token_expired'))).toBe(true);
+    // The brand the other copy looks for is on this copy's errors too.
+    expect((new InvalidTokenError('token_expired') as never)[Symbol.for('certbound.error')]).toBe(true);
     expect(isCertboundError(foreign)).toBe(true);
     expect(isCertboundError(new Error('x'))).toBe(false);
     expect(isCertboundError(null)).toBe(false);

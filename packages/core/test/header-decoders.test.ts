@@ -11,10 +11,12 @@ import {
   type HeaderFormat,
   MAX_CERTIFICATE_HEADER_LENGTH,
 } from '../src/client-certificate/decoders.js';
+import { splitPemBlocks, strictPercentDecode } from '../src/client-certificate/header-encoding.js';
 import {
   CERTIFICATE_HEADER_REASONS,
   CertificateHeaderError,
 } from '../src/client-certificate/header-error.js';
+import { parseXfcc } from '../src/client-certificate/xfcc.js';
 import { InvalidTokenError } from '../src/errors.js';
 import { thrownBy } from './support/outcomes.js';
 
@@ -383,6 +385,12 @@ const REFUSALS: Refusal[] = [
     reason: 'not-rfc9440-byte-sequence',
   },
   { format: 'rfc9440', name: 'a lone colon', value: () => ':', reason: 'not-rfc9440-byte-sequence' },
+  {
+    format: 'rfc9440',
+    name: 'another character in place of the opening colon',
+    value: () => `x${A64}:`,
+    reason: 'not-rfc9440-byte-sequence',
+  },
   { format: 'rfc9440', name: 'an empty byte sequence', value: () => '::', reason: 'base64-malformed' },
   {
     format: 'rfc9440',
@@ -483,6 +491,12 @@ const REFUSALS: Refusal[] = [
     name: 'more than 16 KiB',
     value: () => 'A'.repeat(16 * KiB + 4),
     reason: 'too-large',
+  },
+  {
+    format: 'base64-der',
+    name: 'exactly 16 KiB of zeros (the cap itself is not too large)',
+    value: () => 'A'.repeat(16 * KiB),
+    reason: 'not-a-certificate',
   },
   // url-pem (nginx)
   {
@@ -645,6 +659,18 @@ const REFUSALS: Refusal[] = [
   },
   {
     format: 'traefik',
+    name: 'a first element of exactly 16 KiB of zeros (the cap itself is not too large)',
+    value: () => `${'A'.repeat(16 * KiB)},${A64}`,
+    reason: 'not-a-certificate',
+  },
+  {
+    format: 'traefik',
+    name: 'missing padding (Traefik always pads)',
+    value: () => A64.replace(/=+$/, ''),
+    reason: 'base64-malformed',
+  },
+  {
+    format: 'traefik',
     name: 'a header over 64 KiB',
     value: () => `${A64},${'A'.repeat(64 * KiB)}`,
     reason: 'too-large',
@@ -735,6 +761,18 @@ const REFUSALS: Refusal[] = [
   },
   {
     format: 'xfcc',
+    name: 'a Hash of 65 hex digits (the right one and one more)',
+    value: (f) => `Hash=${sha256Hex(f.client.der)}0;Cert="${urlCert(f.client.der)}"`,
+    reason: 'xfcc-hash-malformed',
+  },
+  {
+    format: 'xfcc',
+    name: 'a Hash with a character before the right one',
+    value: (f) => `Hash=x${sha256Hex(f.client.der)};Cert="${urlCert(f.client.der)}"`,
+    reason: 'xfcc-hash-malformed',
+  },
+  {
+    format: 'xfcc',
     name: 'a Chain whose first certificate is not Cert',
     value: (f) => xfccOf(f, { chain: [f.ca.der, f.client.der] }),
     reason: 'xfcc-chain-mismatch',
@@ -797,6 +835,24 @@ const REFUSALS: Refusal[] = [
   },
   {
     format: 'xfcc',
+    name: 'a quote between a bare value and the next pair',
+    value: (f) => `By=a"${xfccOf(f)}`,
+    reason: 'xfcc-malformed',
+  },
+  {
+    format: 'xfcc',
+    name: 'a DEL inside a bare value',
+    value: (f) => `By=a\u007fb;${xfccOf(f)}`,
+    reason: 'xfcc-malformed',
+  },
+  {
+    format: 'xfcc',
+    name: 'a pair without a key',
+    value: (f) => `=a;${xfccOf(f)}`,
+    reason: 'xfcc-malformed',
+  },
+  {
+    format: 'xfcc',
     name: 'a space inside a bare value',
     value: (f) => `By=a b;${xfccOf(f)}`,
     reason: 'xfcc-malformed',
@@ -805,6 +861,18 @@ const REFUSALS: Refusal[] = [
     format: 'xfcc',
     name: 'a control character inside quotes',
     value: (f) => `Subject="a\u0001";${xfccOf(f)}`,
+    reason: 'xfcc-malformed',
+  },
+  {
+    format: 'xfcc',
+    name: 'a DEL inside quotes',
+    value: (f) => `Subject="a\u007f";${xfccOf(f)}`,
+    reason: 'xfcc-malformed',
+  },
+  {
+    format: 'xfcc',
+    name: 'a backslash escaping a control character inside quotes',
+    value: (f) => `Subject="a\\\u0001";${xfccOf(f)}`,
     reason: 'xfcc-malformed',
   },
   {
@@ -866,5 +934,102 @@ describe('decodeCertificateHeader', () => {
       code: 'certificate_missing',
       reason: 'not-rfc9440-byte-sequence',
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The building blocks on their own: what a decoder's outcome alone does not show.
+// ---------------------------------------------------------------------------------------------
+
+/** The reason a building block refuses `run` with. */
+function reasonOf(run: () => unknown): string {
+  const error = thrownBy(run);
+  expect(error).toBeInstanceOf(CertificateHeaderError);
+  return (error as CertificateHeaderError).reason;
+}
+
+describe('decodeCertificateHeader trimming', () => {
+  it('ignores SP and HTAB around the value', () => {
+    const value = ` \t:${APPENDIX_A_DER.toString('base64')}:\t `;
+    expect(x5tS256(decodeCertificateHeader(value, 'rfc9440'))).toBe(APPENDIX_A_THUMBPRINT);
+  });
+});
+
+describe('strictPercentDecode', () => {
+  it('decodes every hex digit, in either case, and leaves + and the rest as they are', () => {
+    expect(strictPercentDecode('%30%39%41%46%61%66%7e%7E+a')).toBe('09AFaf~~+a');
+  });
+
+  it.each(['%@0', '%`0', '%/0', '%:0', '%G0', '%g0', '%0', '%'])('refuses %j', (text) => {
+    expect(reasonOf(() => strictPercentDecode(text))).toBe('percent-malformed');
+  });
+});
+
+describe('splitPemBlocks', () => {
+  const block = (label: string, body = 'AAAA') => `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----`;
+
+  it('reads blocks separated and surrounded by SP, HTAB, CR and LF', () => {
+    const blocks = splitPemBlocks(`\t ${block('CERTIFICATE')}\r\n\t${block('X')}\t\n`);
+    expect(blocks.map(({ label, body }) => [label, body])).toEqual([
+      ['CERTIFICATE', '\nAAAA\n'],
+      ['X', '\nAAAA\n'],
+    ]);
+  });
+
+  it('reads a label of 64 characters and refuses one of 65', () => {
+    expect(splitPemBlocks(block('A'.repeat(64)))[0]!.label).toBe('A'.repeat(64));
+    expect(reasonOf(() => splitPemBlocks(block('A'.repeat(65))))).toBe('pem-malformed');
+  });
+
+  it.each([
+    ['a misspelled BEGIN line', block('CERTIFICATE').replace('BEGIN', 'BEGIX')],
+    ['a control character at the start of the label', block('\u0001CERTIFICATE')],
+    ['a control character at the end of the label', block('CERTIFICATE\u0001')],
+    ['a - inside the body', block('CERTIFICATE', 'AA-A')],
+    [
+      'a block without its END line after leading spaces',
+      `${' '.repeat(64)}-----BEGIN CERTIFICATE-----\nAAAA\n`,
+    ],
+  ])('refuses %s', (_name, text) => {
+    expect(reasonOf(() => splitPemBlocks(text))).toBe('pem-malformed');
+  });
+});
+
+describe('parseXfcc', () => {
+  it('splits elements at commas and pairs at semicolons, with SP or HTAB around them', () => {
+    expect(parseXfcc('By=a;\tURI=b ,\tBy=c')).toEqual([
+      [
+        { key: 'by', value: 'a' },
+        { key: 'uri', value: 'b' },
+      ],
+      [{ key: 'by', value: 'c' }],
+    ]);
+  });
+
+  it('ends a bare value at a comma: the next element is never part of it', () => {
+    expect(parseXfcc('By=a,URI=b')).toEqual([[{ key: 'by', value: 'a' }], [{ key: 'uri', value: 'b' }]]);
+  });
+
+  it('unescapes quoted-strings and keeps a TAB inside them', () => {
+    const tab = '\t';
+    expect(parseXfcc(String.raw`Subject="x\"y\\z\a";DNS="a${tab}b"`)).toEqual([
+      [
+        { key: 'subject', value: 'x"y\\za' },
+        { key: 'dns', value: 'a\tb' },
+      ],
+    ]);
+  });
+});
+
+describe('decodeXfcc', () => {
+  it('decodes a Cert without Hash', () => {
+    const { der } = fixtures.client;
+    expect(HEADER_DECODERS.xfcc(`Cert="${urlCert(der)}"`).equals(der)).toBe(true);
+  });
+
+  it('accepts repeated keys other than Cert, Hash and Chain (Envoy repeats URI and DNS)', () => {
+    const { der } = fixtures.client;
+    const value = `By=a;By=b;${envoyXfcc({ der, uri: 'spiffe://x' })};URI=spiffe://y;DNS=a;DNS=b`;
+    expect(HEADER_DECODERS.xfcc(value).equals(der)).toBe(true);
   });
 });

@@ -10,12 +10,14 @@ import { CERTIFICATE_HEADER_CHANNEL, type CertificateHeaderIgnored } from '../sr
 let issuer: TestIssuer;
 let clientA: TestCertificate;
 let clientB: TestCertificate;
+let ca: TestCertificate;
 
 beforeAll(async () => {
   const pki = await createTestPki();
   issuer = await createTestIssuer({ pki });
   clientA = await pki.issueClient({ subject: 'CN=a' });
   clientB = await pki.issueClient({ subject: 'CN=a' });
+  ca = pki.ca;
 });
 
 afterAll(() => issuer.close());
@@ -97,6 +99,24 @@ describe('the header certificate source', () => {
     expect(ignored.map((m) => m.reason)).toEqual(['too-large']);
   });
 
+  it('ignores SP and HTAB around the value, and treats a value of only those as absent', () => {
+    expect(source(request([['Client-Cert', ` \t${rfc9440(clientA)}\t `]]))?.thumbprint).toBe(
+      clientA.thumbprint,
+    );
+    expect(source(request([['Client-Cert', `\t${rfc9440(clientB)}`]]))?.thumbprint).toBe(clientB.thumbprint);
+    expect(source(request([['Client-Cert', `${rfc9440(clientB)} `]]))?.thumbprint).toBe(clientB.thumbprint);
+    expect(ignoredDuring(() => expect(source(request([['Client-Cert', ' \t \t']]))).toBeUndefined())).toEqual(
+      [],
+    );
+  });
+
+  it('ignores the header of a request without a socket (no peer to trust)', () => {
+    const ignored = ignoredDuring(() => {
+      expect(source({ rawHeaders: ['Client-Cert', rfc9440(clientA)] })).toBeUndefined();
+    });
+    expect(ignored).toEqual([{ reason: 'untrusted-peer', header: 'client-cert', peer: undefined }]);
+  });
+
   it('reports the decoder’s reason for a malformed value', () => {
     const ignored = ignoredDuring(() => {
       expect(source(request([['Client-Cert', clientA.der.toString('base64')]]))).toBeUndefined();
@@ -105,6 +125,58 @@ describe('the header certificate source', () => {
       { reason: 'not-rfc9440-byte-sequence', header: 'client-cert', peer: '10.0.0.5' },
     ]);
     expect(JSON.stringify(ignored)).not.toContain(clientA.der.toString('base64').slice(0, 40));
+  });
+});
+
+describe('the header certificate source and its format’s options', () => {
+  const isTrustedProxy = trustedProxyMatcher(['10.0.0.5']);
+  const pem = (certificate: TestCertificate) => new X509Certificate(certificate.der).toString();
+  const reasonsOf = (read: () => unknown) => ignoredDuring(() => read()).map((m) => m.reason);
+
+  it('reads the leaf of an AWS ALB passthrough chain, and only in the passthrough header', () => {
+    const chain = encodeURIComponent(pem(clientA) + pem(ca));
+    const passthrough = headerCertificateSource({
+      format: 'aws-alb',
+      header: 'x-amzn-mtls-clientcert',
+      isTrustedProxy,
+      trustedAppendingHops: undefined,
+    });
+    expect(passthrough(request([['X-Amzn-Mtls-Clientcert', chain]]))?.thumbprint).toBe(clientA.thumbprint);
+    const leaf = headerCertificateSource({
+      format: 'aws-alb',
+      header: 'x-amzn-mtls-clientcert-leaf',
+      isTrustedProxy,
+      trustedAppendingHops: undefined,
+    });
+    expect(reasonsOf(() => leaf(request([['X-Amzn-Mtls-Clientcert-Leaf', chain]])))).toEqual([
+      'pem-multiple-blocks',
+    ]);
+  });
+
+  it('passes trustedAppendingHops to the XFCC decoder', () => {
+    const element = (certificate: TestCertificate) => `Cert="${encodeURIComponent(pem(certificate))}"`;
+    const xfcc = headerCertificateSource({
+      format: 'xfcc',
+      header: 'x-forwarded-client-cert',
+      isTrustedProxy,
+      trustedAppendingHops: 0,
+    });
+    const value = `${element(clientB)},${element(clientA)}`;
+    expect(xfcc(request([['X-Forwarded-Client-Cert', value]]))?.thumbprint).toBe(clientA.thumbprint);
+  });
+
+  it('hands a value of exactly 64 KiB to the decoder, and refuses one more character as too large', () => {
+    const xfcc = headerCertificateSource({
+      format: 'xfcc',
+      header: 'x-forwarded-client-cert',
+      isTrustedProxy,
+      trustedAppendingHops: undefined,
+    });
+    const value = `By=${'a'.repeat(64 * 1024 - 3)}`;
+    expect(reasonsOf(() => xfcc(request([['X-Forwarded-Client-Cert', value]])))).toEqual([
+      'xfcc-cert-missing',
+    ]);
+    expect(reasonsOf(() => xfcc(request([['X-Forwarded-Client-Cert', `${value}a`]])))).toEqual(['too-large']);
   });
 });
 

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { describe, expect, it, vi } from 'vitest';
 import type { CacheEntry, CacheStore } from '../src/cache-store.js';
 import { InvalidTokenError, ServiceUnavailableError } from '../src/errors.js';
@@ -216,5 +218,118 @@ describe('IntrospectionCache', () => {
 
   it('keeps separate entries for separate issuers', () => {
     expect(issuerNamespace('https://a.example.com')).not.toBe(issuerNamespace('https://b.example.com'));
+  });
+
+  it('names an issuer’s keys in a shared store the same way in every process and version', () => {
+    const digest = createHash('sha256').update(ISSUER).digest('base64url').slice(0, 16);
+    expect(issuerNamespace(ISSUER)).toBe(`certbound:introspection:${digest}:`);
+  });
+
+  it('remembers the refusal of an active response only negativeTtlSeconds, not until its exp', async () => {
+    vi.useFakeTimers();
+    try {
+      const { cache, introspect } = cacheWith(
+        cacheOptions({ maxTtlSeconds: 60, negativeTtlSeconds: 10 }),
+        async () => ({ active: true, exp: now() + 3600, aud: 'https://other.example.com' }),
+      );
+      await expect(attempt(() => cache.get('t'))).rejects.toMatchObject({ code: 'token_audience_mismatch' });
+      vi.advanceTimersByTime(9_000);
+      await expect(attempt(() => cache.get('t'))).rejects.toBeInstanceOf(InvalidTokenError);
+      expect(introspect).toHaveBeenCalledTimes(1);
+      vi.advanceTimersByTime(1_001);
+      await expect(attempt(() => cache.get('t'))).rejects.toBeInstanceOf(InvalidTokenError);
+      expect(introspect).toHaveBeenCalledTimes(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('never caches a response that validation fails on for another reason than the token (not a 401)', async () => {
+    const introspect = vi.fn(async () => ({ active: true }));
+    const cache = new IntrospectionCache(cacheOptions(), ISSUER, {
+      introspect,
+      validate: () => {
+        throw new ServiceUnavailableError();
+      },
+    });
+    await expect(attempt(() => cache.get('t'))).rejects.toBeInstanceOf(ServiceUnavailableError);
+    await expect(attempt(() => cache.get('t'))).rejects.toBeInstanceOf(ServiceUnavailableError);
+    expect(introspect).toHaveBeenCalledTimes(2);
+  });
+
+  it('writes nothing to the store for a response that expires now (a TTL of 0 may mean no expiry there)', async () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(1_800_000_000_000);
+    try {
+      const store = memoryStore();
+      const { cache } = cacheWith(cacheOptions({ store }), async () => ({ active: true, exp: now() }));
+      await cache.get('t');
+      expect(store.set).not.toHaveBeenCalled();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('serves nothing at the very millisecond it expires, from memory or from the store', async () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(1_800_000_000_000);
+    try {
+      const { cache, introspect } = cacheWith(cacheOptions(), async () => ({
+        active: true,
+        exp: now() + 20,
+      }));
+      await cache.get('t');
+      vi.advanceTimersByTime(19_999);
+      await cache.get('t');
+      expect(introspect).toHaveBeenCalledTimes(1);
+      vi.advanceTimersByTime(1);
+      await cache.get('t');
+      expect(introspect).toHaveBeenCalledTimes(2);
+
+      const store = memoryStore();
+      const shared = cacheWith(cacheOptions({ store }), async () => ({ active: true, exp: now() + 300 }));
+      await shared.cache.get('s');
+      const key = [...store.entries.keys()][0]!;
+      store.entries.set(key, { response: { active: true }, expiresAt: Date.now() });
+      const other = cacheWith(cacheOptions({ store }), async () => ({ active: true }));
+      await other.cache.get('s');
+      expect(other.introspect).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('reports each lookup on certbound:cache: miss, coalesced, hit, negative', async () => {
+    const events: unknown[] = [];
+    const listener = (message: unknown) => events.push(message);
+    subscribe('certbound:cache', listener);
+    try {
+      const { cache } = cacheWith(cacheOptions(), async (token) => ({
+        active: token === 'good',
+        exp: now() + 300,
+      }));
+      await Promise.all([cache.get('good'), cache.get('good')]);
+      await cache.get('good');
+      await expect(attempt(() => cache.get('bad'))).rejects.toBeInstanceOf(InvalidTokenError);
+      await expect(attempt(() => cache.get('bad'))).rejects.toBeInstanceOf(InvalidTokenError);
+      expect(events).toEqual([
+        { cache: 'introspection', event: 'miss' },
+        { cache: 'introspection', event: 'coalesced' },
+        { cache: 'introspection', event: 'hit' },
+        { cache: 'introspection', event: 'miss' },
+        { cache: 'introspection', event: 'negative' },
+      ]);
+    } finally {
+      unsubscribe('certbound:cache', listener);
+    }
+  });
+
+  it('clear() forgets every result, and does nothing when the cache is disabled', async () => {
+    const { cache, introspect } = cacheWith(cacheOptions(), async () => ({ active: true, exp: now() + 300 }));
+    await cache.get('t');
+    cache.clear();
+    await cache.get('t');
+    expect(introspect).toHaveBeenCalledTimes(2);
+    expect(() => cacheWith(false, async () => ({ active: true })).cache.clear()).not.toThrow();
   });
 });

@@ -96,6 +96,39 @@ describe('TokenMemo', () => {
     expect(validate).toHaveBeenCalledTimes(2);
   });
 
+  it('does not cache a validation whose exp is this very millisecond (a TTL of 0 would mean no expiry)', async () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(1_800_000_000_000);
+    const cache = new TokenMemo(memoOptions(10));
+    const validate = vi.fn(async () => validated(1_800_000_000));
+    await cache.get('t', validate);
+    await cache.get('t', validate);
+    expect(validate).toHaveBeenCalledTimes(2);
+  });
+
+  it('caches nothing with max 0 or maxTtlSeconds 0', async () => {
+    for (const options of [
+      { max: 0, maxTtlSeconds: 60, maxBytes: DEFAULT_TOKEN_CACHE_MAX_BYTES },
+      { max: 10, maxTtlSeconds: 0, maxBytes: DEFAULT_TOKEN_CACHE_MAX_BYTES },
+    ]) {
+      const cache = new TokenMemo(options);
+      const validate = vi.fn(async () => validated(Date.now() / 1000 + 300));
+      await cache.get('t', validate);
+      await cache.get('t', validate);
+      expect(validate).toHaveBeenCalledTimes(2);
+    }
+  });
+
+  it('clear() forgets every validation, and does nothing when the memo is off', async () => {
+    const cache = new TokenMemo(memoOptions(10));
+    const validate = vi.fn(async () => validated(Date.now() / 1000 + 300));
+    await cache.get('t', validate);
+    cache.clear();
+    await cache.get('t', validate);
+    expect(validate).toHaveBeenCalledTimes(2);
+    expect(() => new TokenMemo(false).clear()).not.toThrow();
+  });
+
   it('holds at most max entries', async () => {
     const cache = new TokenMemo(memoOptions(2));
     const validate = vi.fn(async () => validated());
@@ -214,6 +247,23 @@ describe('TokenMemo refusal memo', () => {
     }
   });
 
+  it('reports the requests that wait for a validation in flight as coalesced', async () => {
+    const events: unknown[] = [];
+    const listener = (message: unknown) => events.push(message);
+    subscribe('certbound:cache', listener);
+    try {
+      const memo = new TokenMemo(memoOptions(10));
+      const validate = async () => validated(Date.now() / 1000 + 300);
+      await Promise.all([memo.get('t', validate), memo.get('t', validate)]);
+      expect(events).toEqual([
+        { cache: 'token', event: 'miss' },
+        { cache: 'token', event: 'coalesced' },
+      ]);
+    } finally {
+      unsubscribe('certbound:cache', listener);
+    }
+  });
+
   it('does not remember refusals that are not lasting, nor anything that is not a token refusal', async () => {
     const memo = new TokenMemo(memoOptions(10), lasting);
     const expired = vi.fn(async (): Promise<ValidatedToken> => {
@@ -291,6 +341,15 @@ describe('TokenMemo.forgetKeys', () => {
     const again = vi.fn(async () => validated(exp, 'k2'));
     await memo.get('t', again);
     expect(again).toHaveBeenCalledTimes(1);
+  });
+
+  it('memoizes a validation that started after its key was forgotten (the key came back)', async () => {
+    const memo = new TokenMemo(memoOptions(10));
+    memo.forgetKeys(new Set(['k1']));
+    const validate = vi.fn(async () => validated(Date.now() / 1000 + 300, 'k1'));
+    await memo.get('t', validate);
+    await memo.get('t', validate);
+    expect(validate).toHaveBeenCalledTimes(1);
   });
 
   it('does nothing when the memo is off', () => {

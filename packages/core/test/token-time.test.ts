@@ -14,6 +14,7 @@ describe('time claims', () => {
     ['exp long past', { exp: NOW - 3600 }, 'token_expired'],
     ['nbf within tolerance', { nbf: NOW + 5 }, 'accepted'],
     ['nbf beyond tolerance', { nbf: NOW + 6 }, 'token_not_yet_valid'],
+    ['iat within tolerance', { iat: NOW + 5 }, 'accepted'],
     ['iat beyond tolerance', { iat: NOW + 6 }, 'token_not_yet_valid'],
   ])('%s', (_name, claims, code) => {
     expect(codeOf(() => checkTimes(readTimes(claims), NOW, 5))).toBe(code);
@@ -25,7 +26,15 @@ describe('time claims', () => {
     ['negative', { nbf: -1 }],
     ['beyond year 9999', { iat: 1e12 }],
     ['null', { exp: null }],
+    ['NaN', { exp: Number.NaN }],
+    ['one second beyond year 9999', { nbf: 253_402_300_800 }],
   ])('rejects a NumericDate that is %s as token_malformed', (_name, claims) => {
     expect(codeOf(() => readTimes(claims))).toBe('token_malformed');
+  });
+
+  it('reads the bounds of a NumericDate: 0 (the epoch) and the last second of year 9999', () => {
+    expect(readTimes({ exp: 0, nbf: 0, iat: 0 })).toEqual({ exp: 0, nbf: 0, iat: 0 });
+    const last = 253_402_300_799;
+    expect(readTimes({ exp: last })).toEqual({ exp: last, nbf: undefined, iat: undefined });
   });
 });

@@ -36,9 +36,25 @@ describe('trustedProxyMatcher', () => {
     ['10.0.0.0/-1'],
     ['2001:db8::/129'],
     ['10.0.0.0/ 8'],
+    ['10.0.0.0/24x'],
+    ['x::ffff:10.0.0.1'],
+    ['::ffff:10.0.0.1x'],
   ])('refuses the entry %j at start-up', (entry) => {
     expect(() => trustedProxyMatcher([entry])).toThrow(
       /"certificate.trustedProxies" must list IP addresses or CIDR ranges/,
     );
+  });
+
+  it('reads an entry with spaces around it', () => {
+    expect(trustedProxyMatcher([' 10.0.0.1 '])('10.0.0.1')).toBe(true);
+  });
+
+  it('reads an IPv4-mapped range as the IPv4 range it maps (not an IPv6 /24 holding every IPv4 address)', () => {
+    const mapped = trustedProxyMatcher(['::ffff:10.100.200.0/24']);
+    expect(mapped('10.100.200.7')).toBe(true);
+    expect(mapped('::ffff:10.100.200.7')).toBe(true);
+    expect(mapped('10.100.201.7')).toBe(false);
+    expect(mapped('192.168.1.1')).toBe(false);
+    expect(mapped('::ffff:192.168.1.1')).toBe(false);
   });
 });
