@@ -58,7 +58,8 @@ export default {
   htmlReporter: { fileName: 'reports/mutation/index.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   clearTextReporter: { allowColor: false, reportTests: false },
-  thresholds: { high: 90, low: 80, break: null },
+  // break: the run fails below this score; 92.5% was measured (docs/architecture.md, "Testing").
+  thresholds: { high: 95, low: 90, break: 90 },
   tempDirName: '.stryker-tmp',
   cleanTempDir: true,
 };
