@@ -31,8 +31,10 @@ export function authenticateNow<Claims extends TokenClaims = TokenClaims>(
   req: NodeRequest,
   context?: AuthenticateContext,
 ): AuthInfo<Claims> | Promise<AuthInfo<Claims>> {
-  const now = (verifier as Partial<Record<typeof AUTHENTICATE_NOW, Verifier<Claims>['authenticate']>>)[
-    AUTHENTICATE_NOW
-  ];
+  type Now = (
+    req: NodeRequest,
+    context?: AuthenticateContext,
+  ) => AuthInfo<Claims> | Promise<AuthInfo<Claims>>;
+  const now = (verifier as Partial<Record<typeof AUTHENTICATE_NOW, Now>>)[AUTHENTICATE_NOW];
   return now === undefined ? verifier.authenticate(req, context) : now.call(verifier, req, context);
 }

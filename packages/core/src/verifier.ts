@@ -340,11 +340,10 @@ class CertboundVerifier<Claims extends TokenClaims> implements Verifier<Claims> 
     const format = this.#options.tokenFormat;
     const introspection = this.#introspection;
     credentials.digest ??= tokenDigest(token);
-    if (introspection === undefined || format === 'jwt') {
-      return this.#memo.get(token, () => this.#issuers.validate(token), credentials.digest);
+    if (introspection !== undefined && format !== 'jwt') {
+      credentials.jwtShaped ??= format === 'auto' && isJwtShaped(token);
     }
-    credentials.jwtShaped ??= format === 'auto' && isJwtShaped(token);
-    if (credentials.jwtShaped) {
+    if (introspection === undefined || format === 'jwt' || credentials.jwtShaped) {
       return this.#memo.get(token, () => this.#issuers.validate(token), credentials.digest);
     }
     return introspection.get(token, credentials.digest);

@@ -78,11 +78,22 @@ function splitOptions(options: CertboundPluginOptions): { source: VerifierSource
   return { source: own as VerifierSource, hook };
 }
 
+/** Exposes the `AuthInfo` and sets its response headers (`Cache-Control: no-store`). */
+function accept(
+  request: { auth?: AuthInfo },
+  reply: { headers(values: Record<string, string>): unknown },
+  auth: AuthInfo,
+): void {
+  request.auth = auth;
+  reply.headers(auth.responseHeaders);
+}
+
 const plugin: FastifyPluginAsync<CertboundPluginOptions, RawServerBase> = async (app, options) => {
   const { source, hook } = splitOptions(options);
   const verifier = resolveVerifier(source);
   const verifyCertbound: VerifyCertbound = async (request, reply) => {
-    accept(request, reply, await verifier.authenticate(request.raw, { body: request.body }));
+    // As a preValidation or preHandler strategy the body is parsed already: check it now too.
+    accept(request, reply, await authenticateNow(verifier, request.raw, { body: request.body }));
   };
   app.decorateRequest('auth', undefined);
   app.decorate('verifyCertbound', verifyCertbound);
@@ -104,8 +115,10 @@ const plugin: FastifyPluginAsync<CertboundPluginOptions, RawServerBase> = async 
       }
     });
   }
+  // Bodies are parsed after onRequest: refuse a second token in a form body once there is one
+  // (RFC 6750 §2: one method per request), whichever hook authenticated the request.
   app.addHook('preValidation', (request, _reply, done) => {
-    if (request.auth !== undefined && request.body != null) {
+    if (request.auth !== undefined) {
       try {
         verifier.checkBody(request.raw, request.body);
       } catch (error) {
@@ -114,6 +127,7 @@ const plugin: FastifyPluginAsync<CertboundPluginOptions, RawServerBase> = async 
     }
     done();
   });
+  // RFC 9728: serve the metadata document, public (Fastify answers HEAD from the GET route).
   const endpoint = verifier.protectedResource;
   if (endpoint) {
     app.get(endpoint.path, { config: { certbound: false } }, async (_request, reply) => {
@@ -136,15 +150,6 @@ const plugin: FastifyPluginAsync<CertboundPluginOptions, RawServerBase> = async 
  * await app.register(certbound, { issuer: 'https://as.example.com', audience: 'https://api.example.com' });
  * app.get('/accounts', { preHandler: requireScopes('accounts:read') }, (request) => request.auth!.claims);
  */
-function accept(
-  request: { auth?: AuthInfo },
-  reply: { headers(values: Record<string, string>): unknown },
-  auth: AuthInfo,
-): void {
-  request.auth = auth;
-  reply.headers(auth.responseHeaders);
-}
-
 export const certbound = fp(plugin, { fastify: '5.x', name: '@certbound/fastify' });
 export default certbound;
 

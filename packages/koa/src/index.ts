@@ -68,6 +68,7 @@ function accept(ctx: Context, next: Next, auth: AuthInfo): Promise<void> {
   return next();
 }
 
+/** Requires every one of `scopes` (403 `insufficient_scope` otherwise). Use after `certbound()`. */
 export function requireScopes(...scopes: string[]): Middleware {
   assertScopeNames(scopes);
   return (ctx, next) => {

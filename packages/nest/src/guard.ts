@@ -135,6 +135,11 @@ export class CertboundGuard implements CanActivate {
     throw error;
   }
 
+  /**
+   * Where the request and response are: by default those of an HTTP context, and `undefined`
+   * (the guard refuses) for any other context type. Override it for other context types, e.g.
+   * GraphQL's, whose context object holds the platform's `req` and `res`.
+   */
   protected getRequestResponse(context: ExecutionContext): CertboundGuardTarget | undefined {
     if (context.getType() !== 'http') return undefined;
     const http = context.switchToHttp();
