@@ -20,7 +20,7 @@ const DEFAULTS = {
   proofMaxAgeSeconds: 60,
   origins: undefined,
   nonce: undefined,
-  replay: { store: undefined, max: 100_000 },
+  replay: { store: undefined, max: 1_000_000 },
 };
 
 describe('readDpop', () => {
@@ -35,7 +35,7 @@ describe('readDpop', () => {
       algorithms: ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS256'],
       proofMaxAgeSeconds: 60,
       nonceLifetimeSeconds: 300,
-      replayMax: 100_000,
+      replayMax: 1_000_000,
       nonceSecretBytes: 32,
     });
     expect(readDpop(undefined, 'dpop')).toEqual(DEFAULTS);

@@ -34,16 +34,14 @@ afterEach(() => {
 
 /**
  * Fake time for the replay cache, which measures its entries' lives with the monotonic
- * `performance.now()` (lru-cache's default clock, read through the global object) and caches a
- * reading for a millisecond with a timer: both are faked, and `advance` moves them together.
+ * `performance.now()` (read through the global object). `start` puts the clock inside a time
+ * slice rather than on its first millisecond.
  */
-function fakeMonotonicTime(): (ms: number) => void {
-  let now = performance.now();
+function fakeMonotonicTime(start = performance.now()): (ms: number) => void {
+  let now = start;
   vi.spyOn(performance, 'now').mockImplementation(() => now);
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
   return (ms) => {
     now += ms;
-    vi.advanceTimersByTime(ms);
   };
 }
 
@@ -117,6 +115,65 @@ describe('ReplayCache', () => {
     advance(10_001);
     await expect(cache.remember(JKT, 'c', 60_000)).resolves.toBeUndefined();
     expect((await failure(cache.remember(JKT, 'b', 20_000))).code).toBe('dpop_proof_replayed');
+  });
+
+  it('forgets entries as their windows end, so it holds only the proofs still live', async () => {
+    // 1 600 004 + 1 500 is the first millisecond of a time slice: every slice before it has passed.
+    const advance = fakeMonotonicTime(1_600_004);
+    const cache = new ReplayCache(10_000, undefined);
+    for (let i = 0; i < 1000; i++) await cache.remember(JKT, `short-${i}`, 1_000 + i);
+    for (let i = 0; i < 10; i++) await cache.remember(JKT, `long-${i}`, 60_000);
+    expect(cache.size).toBe(1010);
+    advance(1_500);
+    await cache.remember(JKT, 'next', 60_000);
+    // The 500 proofs whose windows ended are gone; the others are all still refused.
+    expect(cache.size).toBe(511);
+    for (const jti of ['short-500', 'short-999', 'long-0', 'next']) {
+      expect((await failure(cache.remember(JKT, jti, 60_000))).code).toBe('dpop_proof_replayed');
+    }
+    advance(2 * 3_600_000);
+    await cache.remember(JKT, 'after-a-quiet-spell', 60_000);
+    expect(cache.size).toBe(1);
+    await expect(cache.remember(JKT, 'long-0', 60_000)).resolves.toBeUndefined();
+  });
+
+  it('keeps a proof recorded again after its first window ended, whatever becomes of the first', async () => {
+    const advance = fakeMonotonicTime(1_000_005);
+    const cache = new ReplayCache(10, undefined);
+    await cache.remember(JKT, 'jti-1', 100);
+    advance(101);
+    // Accepted again (its window is over), now until 1 000 306: another time slice.
+    await cache.remember(JKT, 'jti-1', 200);
+    advance(150);
+    // The first entry's slice has passed and is dropped: the second entry stays.
+    await cache.remember(JKT, 'other', 1_000);
+    expect((await failure(cache.remember(JKT, 'jti-1', 200))).code).toBe('dpop_proof_replayed');
+    advance(51);
+    await expect(cache.remember(JKT, 'jti-1', 200)).resolves.toBeUndefined();
+  });
+
+  it('when full of live proofs, refuses every new one, frees room only as windows end, to the millisecond', async () => {
+    const advance = fakeMonotonicTime(2_000_003);
+    const cache = new ReplayCache(3, undefined);
+    await cache.remember(JKT, 'a', 5);
+    await cache.remember(JKT, 'b', 7);
+    await cache.remember(JKT, 'c', 60_000);
+    for (const jti of ['d', 'e', 'd']) {
+      expect((await failure(cache.remember(JKT, jti, 60_000))).code).toBe('authorization_server_unavailable');
+    }
+    // 'a' lives until 2 000 008 (the same time slice as now): at that millisecond it still counts.
+    advance(5);
+    expect((await failure(cache.remember(JKT, 'd', 60_000))).code).toBe('authorization_server_unavailable');
+    advance(1);
+    await expect(cache.remember(JKT, 'd', 60_000)).resolves.toBeUndefined();
+    expect((await failure(cache.remember(JKT, 'e', 60_000))).code).toBe('authorization_server_unavailable');
+    advance(2);
+    await expect(cache.remember(JKT, 'e', 60_000)).resolves.toBeUndefined();
+    expect(cache.size).toBe(3);
+    for (const jti of ['c', 'd', 'e']) {
+      expect((await failure(cache.remember(JKT, jti, 60_000))).code).toBe('dpop_proof_replayed');
+    }
+    expect(events.filter((e) => (e as { outcome: string }).outcome === 'full')).toHaveLength(5);
   });
 
   it('records each proof in the store under a namespaced hash, never the key or the jti, for its ttl', async () => {

@@ -96,7 +96,7 @@ describe('option validation at start-up', () => {
         proofMaxAgeSeconds: 60,
         origins: undefined,
         nonce: undefined,
-        replay: { store: undefined, max: 100_000 },
+        replay: { store: undefined, max: 1_000_000 },
       },
     });
     expect(o.algorithms).toEqual(['RS256', 'PS256', 'ES256', 'EdDSA']);

@@ -8,9 +8,13 @@
  * entries, a new proof is refused with 503 (and reported) rather than forgetting one that could
  * then be replayed. A store that fails degrades to the in-process cache, reported on
  * `certbound:replay`; a proof this instance has seen is never accepted twice either way.
+ *
+ * Entries are forgotten by time slice rather than by scanning: each one is listed under the slice
+ * of {@link SLICE_MS} in which its window ends, and the slices that have passed are dropped
+ * whole, so forgetting costs each entry once and a full cache answers its 503 without walking
+ * its entries (docs/architecture.md, "DPoP replay cache").
  */
 import { hash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import { replayChannel } from '../diagnostics.js';
 import { InvalidTokenError, ServiceUnavailableError } from '../errors.js';
 import type { ReplayStore } from './replay-store.js';
@@ -18,15 +22,27 @@ import type { ReplayStore } from './replay-store.js';
 /** Namespace of replay keys in a shared store. */
 const NAMESPACE = 'certbound:dpop-jti:';
 
+/** Width of a time slice, ms: entries whose windows end in the same slice are forgotten together. */
+export const SLICE_MS = 16;
+
 export class ReplayCache {
-  readonly #seen: LRUCache<string, true>;
+  /** Key → the last instant (monotonic ms) its proof can be accepted. */
+  readonly #until = new Map<string, number>();
+  /** Slice number → the keys whose windows end in that slice (`until / SLICE_MS`, rounded down). */
+  readonly #slices = new Map<number, string[]>();
+  /** Every slice before this one has been dropped. */
+  #firstSlice = 0;
   readonly #max: number;
   readonly #store: ReplayStore | undefined;
 
   constructor(max: number, store: ReplayStore | undefined) {
     this.#max = max;
     this.#store = store;
-    this.#seen = new LRUCache<string, true>({ max, ttlAutopurge: false, allowStale: false });
+  }
+
+  /** Live entries (their windows not over). */
+  get size(): number {
+    return this.#until.size;
   }
 
   /**
@@ -34,11 +50,15 @@ export class ReplayCache {
    * was seen (here or, with a store, by any instance), 503 when the in-process cache is full.
    */
   async remember(jkt: string, jti: string, ttlMs: number): Promise<void> {
-    const key = NAMESPACE + hash('sha256', `${jkt}\n${jti}`, 'base64url');
-    if (this.#seen.has(key)) this.#refuse();
-    if (this.#seen.size >= this.#max) {
-      this.#seen.purgeStale();
-      if (this.#seen.size >= this.#max) {
+    const key = hash('sha256', `${jkt}\n${jti}`, 'base64url');
+    const now = performance.now();
+    this.#dropPassedSlices(now);
+    const until = this.#until.get(key);
+    if (until !== undefined && until >= now) this.#refuse();
+    if (this.#until.size >= this.#max) {
+      // Only the current slice can still hold entries whose windows are over.
+      this.#dropSlice(Math.floor(now / SLICE_MS), now);
+      if (this.#until.size >= this.#max) {
         if (replayChannel.hasSubscribers) replayChannel.publish({ outcome: 'full' });
         throw new ServiceUnavailableError({
           cause: new Error('the DPoP replay cache is full'),
@@ -48,11 +68,12 @@ export class ReplayCache {
       }
     }
     const ttl = Math.max(1, Math.ceil(ttlMs));
-    this.#seen.set(key, true, { ttl });
+    // Whole milliseconds, rounded up (a window never ends early): small integers are cheaper to keep.
+    this.#add(key, Math.ceil(now + ttl));
     if (this.#store === undefined) return;
     let fresh: boolean;
     try {
-      fresh = await this.#store.setIfAbsent(key, ttl);
+      fresh = await this.#store.setIfAbsent(NAMESPACE + key, ttl);
     } catch {
       if (replayChannel.hasSubscribers) replayChannel.publish({ outcome: 'store_error' });
       return;
@@ -61,7 +82,47 @@ export class ReplayCache {
   }
 
   clear(): void {
-    this.#seen.clear();
+    this.#until.clear();
+    this.#slices.clear();
+  }
+
+  #add(key: string, until: number): void {
+    this.#until.set(key, until);
+    const slice = Math.floor(until / SLICE_MS);
+    const keys = this.#slices.get(slice);
+    if (keys === undefined) this.#slices.set(slice, [key]);
+    else keys.push(key);
+  }
+
+  /** Drops every slice that ended before `now` (monotonic time never goes back). */
+  #dropPassedSlices(now: number): void {
+    const current = Math.floor(now / SLICE_MS);
+    if (current <= this.#firstSlice) return;
+    if (current - this.#firstSlice <= this.#slices.size) {
+      for (let slice = this.#firstSlice; slice < current; slice++) this.#dropSlice(slice, now);
+    } else {
+      // After a quiet spell: fewer slices exist than have passed.
+      for (const slice of this.#slices.keys()) if (slice < current) this.#dropSlice(slice, now);
+    }
+    this.#firstSlice = current;
+  }
+
+  /**
+   * Forgets the keys of `slice` whose windows are over. A key listed here that was recorded again
+   * since is listed under its new slice and only leaves this list.
+   */
+  #dropSlice(slice: number, now: number): void {
+    const keys = this.#slices.get(slice);
+    if (keys === undefined) return;
+    let kept = 0;
+    for (const key of keys) {
+      const until = this.#until.get(key);
+      if (until === undefined || Math.floor(until / SLICE_MS) !== slice) continue;
+      if (until < now) this.#until.delete(key);
+      else keys[kept++] = key;
+    }
+    if (kept === 0) this.#slices.delete(slice);
+    else keys.length = kept;
   }
 
   #refuse(): never {

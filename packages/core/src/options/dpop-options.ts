@@ -28,7 +28,7 @@ export const DEFAULT_NONCE_LIFETIME_SECONDS = 300;
 /** Shortest nonce secret accepted, bytes. */
 export const MIN_NONCE_SECRET_BYTES = 32;
 /** Default number of proofs remembered in process (each until its `iat` window ends). */
-export const DEFAULT_REPLAY_MAX = 100_000;
+export const DEFAULT_REPLAY_MAX = 1_000_000;
 
 export interface DpopNonceOptions {
   /** HMAC secret shared by every instance (at least 32 bytes). */
@@ -40,7 +40,7 @@ export interface DpopNonceOptions {
 export interface DpopReplayOptions {
   /** A store shared by every instance (e.g. `redisReplayStore()` from `@certbound/redis`). */
   store?: ReplayStore;
-  /** Proofs remembered in process; when full, new proofs are refused with 503. Default 100000. */
+  /** Proofs remembered in process; when full, new proofs are refused with 503. Default 1000000. */
   max?: number;
 }
 
