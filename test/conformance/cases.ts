@@ -113,6 +113,8 @@ export type Expected =
       resourceMetadata?: string;
       /** A fresh `DPoP-Nonce` comes with the refusal (RFC 9449 §9); absent otherwise. */
       dpopNonce?: true;
+      /** The `error_description` when it is not the code's own (`token_unbound` names the binding asked for). */
+      description?: string;
     };
 
 export type Success = Extract<Expected, { status: 200 | 201 }>;
@@ -210,6 +212,12 @@ const invalidToken =
     error: 'invalid_token',
     code,
   });
+
+/** `token_unbound` where certificate-bound and DPoP-bound tokens are both accepted. */
+const unboundUnderEitherBinding = (): Refusal => ({
+  ...invalidToken('token_unbound')(),
+  description: 'A certificate-bound or DPoP-bound access token is required',
+});
 
 const invalidRequest = (): Expected => ({ status: 400, error: 'invalid_request', code: 'invalid_request' });
 
@@ -541,7 +549,7 @@ export const CASES: readonly ConformanceCase[] = [
     name: 'rejects an unbound token under binding required',
     config: 'main',
     request: async (f) => ({ certificate: f.clientA, token: await f.mint({ certificate: null }) }),
-    expected: invalidToken('token_unbound'),
+    expected: unboundUnderEitherBinding,
   },
   {
     name: 'rejects a thumbprint in standard base64 instead of base64url',
@@ -649,7 +657,7 @@ export const CASES: readonly ConformanceCase[] = [
     name: 'rejects an opaque token that is not bound',
     config: 'main',
     request: (f) => ({ certificate: f.clientA, token: f.issuer.mintOpaqueToken({ scope: 'read' }) }),
-    expected: invalidToken('token_unbound'),
+    expected: unboundUnderEitherBinding,
   },
 
   // --- Scopes and public routes ---
@@ -1068,13 +1076,21 @@ export const CASES: readonly ConformanceCase[] = [
     name: 'refuses a certificate-bound token as Bearer under dpop.required: token_unbound',
     config: 'dpopRequired',
     request: async (f) => ({ certificate: f.clientA, token: await f.mint() }),
-    expected: (f) => ({ ...invalidToken('token_unbound')(), resourceMetadata: f.metadataUrl }),
+    expected: (f) => ({
+      ...invalidToken('token_unbound')(),
+      description: 'A DPoP-bound access token is required',
+      resourceMetadata: f.metadataUrl,
+    }),
   },
   {
     name: 'refuses an unbound token as Bearer under dpop.required: token_unbound',
     config: 'dpopRequired',
     request: async (f) => ({ token: await f.mint({ certificate: null }) }),
-    expected: (f) => ({ ...invalidToken('token_unbound')(), resourceMetadata: f.metadataUrl }),
+    expected: (f) => ({
+      ...invalidToken('token_unbound')(),
+      description: 'A DPoP-bound access token is required',
+      resourceMetadata: f.metadataUrl,
+    }),
   },
   {
     name: 'accepts a DPoP-bound token with its proof under dpop.required',

@@ -218,13 +218,12 @@ describe.each(CASES.map((testCase) => [testCase.name, testCase] as const))('%s',
       );
       return;
     }
+    const description = expected.description ?? DESCRIPTIONS[expected.code as keyof typeof DESCRIPTIONS];
     expect(body).toEqual({
       ...(expected.error === undefined ? {} : { error: expected.error }),
-      error_description: DESCRIPTIONS[expected.code as keyof typeof DESCRIPTIONS],
+      error_description: description,
       code: expected.code,
     });
-    expect(response.headers['www-authenticate']).toBe(
-      expectedChallenge(testCase.config, expected, DESCRIPTIONS[expected.code as keyof typeof DESCRIPTIONS]),
-    );
+    expect(response.headers['www-authenticate']).toBe(expectedChallenge(testCase.config, expected, description));
   });
 });

@@ -109,6 +109,15 @@ export const INVALID_REQUEST_DESCRIPTIONS = {
   multipleMethods: 'Multiple methods used to include access token',
 } as const;
 
+/**
+ * `token_unbound` says which binding the API asks for: a certificate (the code's own description),
+ * a DPoP key (`dpop.required`), or either one (`binding: 'required'` with DPoP on).
+ */
+export const TOKEN_UNBOUND_DESCRIPTIONS = {
+  dpopRequired: 'A DPoP-bound access token is required',
+  eitherBinding: 'A certificate-bound or DPoP-bound access token is required',
+} as const;
+
 /** The codes of 401 errors: no credentials, or why the token was refused. */
 export type TokenErrorCode = Exclude<
   CertboundErrorCode,

@@ -175,6 +175,34 @@ describe('decideBinding (the whole decision matrix)', () => {
     ).toBe('true');
   });
 
+  it('says in token_unbound which binding the API asks for: a certificate, a DPoP key, or either', () => {
+    const unboundAs = (confirmation: BindingConfirmation | undefined, dpop: BindingInput['dpop']) =>
+      rejectionOf(() =>
+        decideBinding({
+          confirmation,
+          dpopTokenType: false,
+          scheme: 'Bearer',
+          certificate,
+          proofJkt: undefined,
+          mode: 'required',
+          dpop,
+        }),
+      );
+    const refusal = (description: string) => ({ status: 401, error: 'invalid_token', code: 'token_unbound', description });
+    expect(unboundAs(undefined, DPOP_SETTINGS.off)).toMatchObject(
+      refusal('A certificate-bound access token is required'),
+    );
+    expect(unboundAs(undefined, DPOP_SETTINGS.on)).toMatchObject(
+      refusal('A certificate-bound or DPoP-bound access token is required'),
+    );
+    // Under dpop.required a certificate-bound token is not what the API asks for either.
+    for (const confirmation of [undefined, CONFIRMATIONS.x5t]) {
+      expect(unboundAs(confirmation, DPOP_SETTINGS.required)).toMatchObject(
+        refusal('A DPoP-bound access token is required'),
+      );
+    }
+  });
+
   it('refuses with the whole 401 of a DPoP-bound token sent as Bearer', () => {
     const error = rejectionOf(() =>
       decideBinding({

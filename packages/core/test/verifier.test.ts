@@ -612,8 +612,8 @@ describe('verifier.verify with the DPoP scheme', () => {
       verifier.verify({ authorization: `Bearer ${bound}`, certificate: clientA.der }),
     );
     expect(error).toMatchObject(
-      refusal(401, 'invalid_token', 'token_unbound', 'A certificate-bound access token is required', {
-        'www-authenticate': `DPoP realm="api", error="invalid_token", error_description="A certificate-bound access token is required", ${ALGS}`,
+      refusal(401, 'invalid_token', 'token_unbound', 'A DPoP-bound access token is required', {
+        'www-authenticate': `DPoP realm="api", error="invalid_token", error_description="A DPoP-bound access token is required", ${ALGS}`,
       }),
     );
     expect((await failure(verifier.verify({}))).headers).toEqual({

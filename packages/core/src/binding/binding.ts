@@ -6,6 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AuthScheme } from '../challenge.js';
 import type { PresentedCertificate } from '../client-certificate/presented.js';
+import { TOKEN_UNBOUND_DESCRIPTIONS } from '../error-codes.js';
 import { InvalidTokenError } from '../errors.js';
 import { thumbprintsEqual } from '../thumbprint.js';
 import type { BindingConfirmation } from './confirmation.js';
@@ -51,10 +52,15 @@ export function decideBinding(input: BindingInput): boolean {
       throw new InvalidTokenError('dpop_key_mismatch');
     }
   } else if (input.dpop?.required) {
-    throw new InvalidTokenError('token_unbound');
+    throw new InvalidTokenError('token_unbound', { description: TOKEN_UNBOUND_DESCRIPTIONS.dpopRequired });
   }
   if (x5t !== undefined) return checkBinding(x5t, input.certificate, input.mode);
-  if (jkt === undefined && input.mode === 'required') throw new InvalidTokenError('token_unbound');
+  if (jkt === undefined && input.mode === 'required') {
+    throw new InvalidTokenError(
+      'token_unbound',
+      input.dpop === undefined ? {} : { description: TOKEN_UNBOUND_DESCRIPTIONS.eitherBinding },
+    );
+  }
   return jkt !== undefined;
 }
 
