@@ -224,6 +224,8 @@ describe.each(CASES.map((testCase) => [testCase.name, testCase] as const))('%s',
       error_description: description,
       code: expected.code,
     });
-    expect(response.headers['www-authenticate']).toBe(expectedChallenge(testCase.config, expected, description));
+    expect(response.headers['www-authenticate']).toBe(
+      expectedChallenge(testCase.config, expected, description),
+    );
   });
 });

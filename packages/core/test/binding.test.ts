@@ -188,7 +188,12 @@ describe('decideBinding (the whole decision matrix)', () => {
           dpop,
         }),
       );
-    const refusal = (description: string) => ({ status: 401, error: 'invalid_token', code: 'token_unbound', description });
+    const refusal = (description: string) => ({
+      status: 401,
+      error: 'invalid_token',
+      code: 'token_unbound',
+      description,
+    });
     expect(unboundAs(undefined, DPOP_SETTINGS.off)).toMatchObject(
       refusal('A certificate-bound access token is required'),
     );
