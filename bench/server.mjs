@@ -5,10 +5,13 @@
 //     app   express | koa | fastify | nest-express | nest-fastify
 //     auth  undefined (bare framework), { certbound: options } or { peer: options } (Express only)
 // and the child answers { type: 'ready', port, pid }. It answers { type: 'usage', id, gc } with its
-// CPU time, event-loop utilization, requests served and memory, and stops on { type: 'stop' }, on
+// CPU time, event-loop utilization, requests served and memory, { type: 'calibrate', id } with the
+// time a fixed piece of work took on its core (how fast the machine is right now), and stops on
+// { type: 'stop' }, on
 // SIGTERM/SIGINT, and when the parent goes away (IPC disconnect): it never outlives run.mjs.
 // Every server is HTTPS on 127.0.0.1, asks for a client certificate without verifying its chain
 // (RFC 8705 §6.2), and answers GET / with {"ok":true}.
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { buildServer } from './servers/build.mjs';
 
@@ -57,6 +60,27 @@ function usage(gc) {
   };
 }
 
+const CALIBRATION_INPUT = Buffer.alloc(64 * 1024, 7);
+/** A fixed piece of work (SHA-256 of 640 KiB, then a million-step integer loop): its wall-clock ms. */
+function fixedWork() {
+  const start = performance.now();
+  let sink = 0;
+  for (let i = 0; i < 10; i++) sink ^= createHash('sha256').update(CALIBRATION_INPUT).digest()[0];
+  for (let i = 0; i < 1_000_000; i++) sink = (sink * 31 + i) | 0;
+  return performance.now() - start + (sink === 0.5 ? 1 : 0);
+}
+
+/**
+ * How fast this server's core is right now: the best of three runs of the fixed work, ms. Taken
+ * between loads: when the machine slows down (another tenant on the host), it takes longer, and
+ * the report flags the ratios measured meanwhile.
+ */
+function calibrate() {
+  return Math.min(fixedWork(), fixedWork(), fixedWork());
+}
+// Compiled before the first measurement, so that every calibration runs the same machine code.
+for (let i = 0; i < 20; i++) fixedWork();
+
 process.once('message', async (message) => {
   if (message?.type !== 'start') return;
   try {
@@ -64,6 +88,7 @@ process.once('message', async (message) => {
     process.on('message', (next) => {
       if (next?.type === 'stop') stop(0);
       else if (next?.type === 'usage') process.send({ type: 'usage', id: next.id, ...usage(next.gc) });
+      else if (next?.type === 'calibrate') process.send({ type: 'calibrate', id: next.id, ms: calibrate() });
     });
     process.send({ type: 'ready', port: running.port, pid: process.pid });
   } catch (error) {

@@ -92,6 +92,22 @@ export function serverUsage(child, { gc = false } = {}) {
   });
 }
 
+/** The ms the server's fixed calibration work takes now (server.mjs `calibrate`): the machine's speed. */
+export function serverCalibration(child) {
+  const id = ++usageSeq;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not report its calibration')), 10_000);
+    const onMessage = (message) => {
+      if (message?.type !== 'calibrate' || message.id !== id) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(message.ms);
+    };
+    child.on('message', onMessage);
+    child.send({ type: 'calibrate', id });
+  });
+}
+
 /** Registers a function run on SIGINT/SIGTERM before the servers are stopped (stop the load). */
 export function onInterrupt(fn) {
   onStop.add(fn);

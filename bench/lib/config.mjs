@@ -20,11 +20,11 @@ function listEnv(name, fallback) {
 }
 
 export function loadConfig() {
-  const seconds = numberEnv('BENCH_SECONDS', 3, { min: 0.5, max: 600 });
+  const seconds = numberEnv('BENCH_SECONDS', 2, { min: 0.5, max: 600 });
   return {
     /** Measured seconds per row and round. */
     seconds,
-    rounds: numberEnv('BENCH_ROUNDS', 3, { min: 1, max: 20, integer: true }),
+    rounds: numberEnv('BENCH_ROUNDS', 4, { min: 1, max: 20, integer: true }),
     warmupSeconds: numberEnv('BENCH_WARMUP_SECONDS', 1.5, { min: 0, max: 60 }),
     /** The rotation curve and the new-token row: shorter rounds, fewer of them. */
     rotationSeconds: numberEnv('BENCH_ROTATION_SECONDS', Math.min(seconds, 2), { min: 0.5, max: 600 }),

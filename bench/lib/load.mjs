@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import { onInterrupt, serverUsage } from './children.mjs';
+import { onInterrupt, serverCalibration, serverUsage } from './children.mjs';
 
 let currentLoad;
 onInterrupt(() => currentLoad?.stop());
@@ -69,6 +69,7 @@ function percentile(sorted, p) {
 export async function runLoad(target, load, { seconds, amount, connections }) {
   const latencies = [];
   const statuses = new Map();
+  const calibrationBefore = await serverCalibration(target.child);
   const serverBefore = await serverUsage(target.child);
   const selfBefore = process.cpuUsage();
   const machineBefore = machineCpu();
@@ -119,6 +120,7 @@ export async function runLoad(target, load, { seconds, amount, connections }) {
   const machineAfter = machineCpu();
   const self = process.cpuUsage(selfBefore);
   const serverAfter = await serverUsage(target.child);
+  const calibrationAfter = await serverCalibration(target.child);
   const serverCpuUs = serverAfter.cpuUs - serverBefore.cpuUs;
   const active = serverAfter.elu.active - serverBefore.elu.active;
   const idle = serverAfter.elu.idle - serverBefore.elu.idle;
@@ -145,6 +147,8 @@ export async function runLoad(target, load, { seconds, amount, connections }) {
     serverCpuUsPerRequest: serverCpuUs / ok,
     serverElu: active / (active + idle),
     loadgenCpuUsPerRequest: loadgenCpuUs / ok,
+    // The server core's speed around this run: the calibration's ms, before and after (lower is faster).
+    calibrationMs: (calibrationBefore + calibrationAfter) / 2,
     memory: serverAfter.memory,
     // CPU used meanwhile by anything else on the machine, in cores (tick-based, approximate).
     otherCores:

@@ -13,6 +13,16 @@ export const median = (values) => {
 };
 const spread = (values) => ({ median: median(values), min: Math.min(...values), max: Math.max(...values) });
 
+/**
+ * How much the machine's speed varied over these runs: the slowest calibration over the fastest,
+ * minus 1 (0.25: the fixed work took 25% longer at the slowest). Ratios measured while it varied
+ * by more than UNSTEADY_SPEED are flagged in the report.
+ */
+function speedVariation(runs) {
+  const times = runs.map((r) => r.calibrationMs);
+  return Math.max(...times) / Math.min(...times) - 1;
+}
+
 /** Runs `fn` with this process allowed on every core (proof generation between rounds), then re-pins. */
 async function unpinned(ctx, fn) {
   if (!ctx.pinning) return fn();
@@ -112,6 +122,7 @@ function summarize(group, runs, sanity, memory) {
       serverCpuUsPerRequest: spread(rounds.map((r) => r.serverCpuUsPerRequest)),
       latencyMs: { p50: at(0.5), p99: at(0.99) },
       serverElu: median(rounds.map((r) => r.serverElu)),
+      calibrationMs: spread(rounds.map((r) => r.calibrationMs)),
       otherCoresMax: Math.max(...rounds.map((r) => r.otherCores ?? 0)),
       stoppedEarly: rounds.some((r) => r.stoppedEarly),
       // RSS at the end of the last round; heap used after a GC once all rounds are done.
@@ -132,6 +143,7 @@ function summarize(group, runs, sanity, memory) {
         serverCpuUsDiff: spread(
           a.map((round, i) => round.serverCpuUsPerRequest - b[i].serverCpuUsPerRequest),
         ),
+        machineSpeedVariation: speedVariation([...a, ...b]),
       };
     });
   return { name: group.name, title: group.title, rows, ratios };

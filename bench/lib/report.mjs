@@ -52,6 +52,9 @@ export function newTokenVerdict(ratio, micro) {
   };
 }
 
+/** Machine speed variation (see measure.mjs `speedVariation`) above which a ratio is flagged unsteady. */
+export const UNSTEADY_SPEED = 0.1;
+
 function ratioTarget(ratio, micro) {
   if (ratio.newToken) {
     const v = newTokenVerdict(ratio, micro);
@@ -99,14 +102,19 @@ export function renderMarkdown(report) {
     '',
     '## Ratios (same rounds)',
     '',
-    '| ratio | req/s ratio median (range) | Δ server CPU µs/req | target | met |',
-    '| --- | ---: | ---: | --- | --- |',
+    '| ratio | req/s ratio median (range) | Δ server CPU µs/req | machine speed varied | target | met |',
+    '| --- | ---: | ---: | ---: | --- | --- |',
   );
+  const unsteady = [];
   for (const group of groups) {
     for (const ratio of group.ratios) {
       const { target, met } = ratioTarget(ratio, micro);
+      const variation = ratio.machineSpeedVariation;
+      const flagged = variation !== undefined && variation > UNSTEADY_SPEED;
+      if (flagged) unsteady.push(`${ratio.of} / ${ratio.vs}`);
       lines.push(
-        `| ${ratio.of} / ${ratio.vs} | ${range(ratio.rps, (n) => n.toFixed(2))} | ${signed(ratio.serverCpuUsDiff.median)} | ${target} | ${met} |`,
+        `| ${ratio.of} / ${ratio.vs} | ${range(ratio.rps, (n) => n.toFixed(2))} | ${signed(ratio.serverCpuUsDiff.median)} | ` +
+          `${variation === undefined ? '' : `${Math.round(variation * 100)}%`} | ${target} | ${met && flagged ? `${met} (unsteady)` : met} |`,
       );
     }
   }
@@ -114,7 +122,18 @@ export function renderMarkdown(report) {
     '',
     'req/s ratio > 1: the first is faster; (range) over the rounds, each ratio taken within one round.',
     'Δ server CPU µs/req: first minus second (median over the rounds): the least noise-sensitive cost figure.',
+    'machine speed varied: how much longer a fixed piece of work took on the server core at the slowest',
+    `moment of these rounds than at the fastest (measured around every load run); above ${UNSTEADY_SPEED * 100}% the`,
+    'machine changed speed while the ratio was measured, and its verdict is marked "(unsteady)".',
   );
+  if (unsteady.length > 0) {
+    lines.push(
+      '',
+      `**Warning:** the machine's speed changed by more than ${UNSTEADY_SPEED * 100}% while ${unsteady.length} ` +
+        `ratio(s) were measured (${unsteady.join(', ')}): another tenant of the host, most likely. ` +
+        'Rerun them (`BENCH_GROUPS=…`) before drawing conclusions.',
+    );
+  }
   if (micro?.length) {
     lines.push(
       '',
