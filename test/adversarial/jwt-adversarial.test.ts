@@ -243,8 +243,8 @@ type Outcome =
   | { kind: 'ok'; bound: boolean }
   | { kind: 'no-credentials' }
   | { kind: 'invalid-request'; reason: keyof typeof INVALID_REQUEST_DESCRIPTIONS }
-  /** 401 `invalid_token`, the error on the challenge of `scheme`. */
-  | { kind: 'invalid-token'; code: TokenCode; scheme: Scheme }
+  /** 401 `invalid_token`, the error on the challenge of `scheme`; `description` when not the code's own. */
+  | { kind: 'invalid-token'; code: TokenCode; scheme: Scheme; description?: string }
   /** 401 `invalid_dpop_proof` (RFC 9449 §7.1), on the DPoP challenge. */
   | { kind: 'invalid-dpop-proof'; code: 'dpop_proof_missing' | 'dpop_proof_invalid' }
   /** Node's own HTTP parser refuses the request before any middleware runs. */
@@ -378,7 +378,7 @@ async function run(c: Case): Promise<void> {
       break;
     }
     case 'invalid-token': {
-      const description = describeCode(outcome.code);
+      const description = outcome.description ?? describeCode(outcome.code);
       expect(res.status, `body: ${res.body}`).toBe(401);
       expect(res.json).toStrictEqual({
         error: 'invalid_token',
@@ -1131,7 +1131,11 @@ const cnfCases: Case[] = [
   {
     name: 'rejects an unbound token (no cnf) under binding "required"',
     token: () => mint({ certificate: null }),
-    expect: rejected('token_unbound'),
+    // DPoP is on in this app: either binding would do, and the description says so.
+    expect: {
+      ...rejected('token_unbound'),
+      description: 'A certificate-bound or DPoP-bound access token is required',
+    },
   },
   {
     name: 'accepts an unbound token under binding "if-present"',
