@@ -66,46 +66,41 @@ export function stopAllChildren() {
   return Promise.all([...children].map((child) => stopChild(child)));
 }
 
-let usageSeq = 0;
+let requestSeq = 0;
+/** Sends `{ type, id, ...fields }` to the server and resolves with its answer of the same type and id. */
+function askServer(child, type, fields = {}) {
+  const id = ++requestSeq;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not answer its ${type} request`)), 10_000);
+    const onMessage = (message) => {
+      if (message?.type !== type || message.id !== id) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(message);
+    };
+    child.on('message', onMessage);
+    child.send({ type, id, ...fields });
+  });
+}
+
 /**
  * The server's CPU time (µs, all threads), event-loop utilization, requests answered and memory,
  * over IPC. With `gc: true` it collects garbage first, so heapUsed is what is live.
  */
-export function serverUsage(child, { gc = false } = {}) {
-  const id = ++usageSeq;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not report its usage')), 10_000);
-    const onMessage = (message) => {
-      if (message?.type !== 'usage' || message.id !== id) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      resolve({
-        cpuUs: message.cpu.user + message.cpu.system,
-        elu: message.elu,
-        served: message.served,
-        memory: message.memory,
-        monotonicUs: message.monotonicUs,
-      });
-    };
-    child.on('message', onMessage);
-    child.send({ type: 'usage', id, gc });
-  });
+export async function serverUsage(child, { gc = false } = {}) {
+  const message = await askServer(child, 'usage', { gc });
+  return {
+    cpuUs: message.cpu.user + message.cpu.system,
+    elu: message.elu,
+    served: message.served,
+    memory: message.memory,
+    monotonicUs: message.monotonicUs,
+  };
 }
 
 /** The ms the server's fixed calibration work takes now (server.mjs `calibrate`): the machine's speed. */
-export function serverCalibration(child) {
-  const id = ++usageSeq;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not report its calibration')), 10_000);
-    const onMessage = (message) => {
-      if (message?.type !== 'calibrate' || message.id !== id) return;
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      resolve(message.ms);
-    };
-    child.on('message', onMessage);
-    child.send({ type: 'calibrate', id });
-  });
+export async function serverCalibration(child) {
+  return (await askServer(child, 'calibrate')).ms;
 }
 
 /** Registers a function run on SIGINT/SIGTERM before the servers are stopped (stop the load). */
