@@ -271,10 +271,11 @@ interface Case {
 }
 
 const ok = (bound = true): Outcome => ({ kind: 'ok', bound });
-const rejected = (code: TokenCode, scheme: Scheme = 'Bearer'): Outcome => ({
+const rejected = (code: TokenCode, scheme: Scheme = 'Bearer', description?: string): Outcome => ({
   kind: 'invalid-token',
   code,
   scheme,
+  ...(description === undefined ? {} : { description }),
 });
 const badRequest = (reason: keyof typeof INVALID_REQUEST_DESCRIPTIONS = 'malformed'): Outcome => ({
   kind: 'invalid-request',
@@ -1132,10 +1133,7 @@ const cnfCases: Case[] = [
     name: 'rejects an unbound token (no cnf) under binding "required"',
     token: () => mint({ certificate: null }),
     // DPoP is on in this app: either binding would do, and the description says so.
-    expect: {
-      ...rejected('token_unbound'),
-      description: 'A certificate-bound or DPoP-bound access token is required',
-    },
+    expect: rejected('token_unbound', 'Bearer', 'A certificate-bound or DPoP-bound access token is required'),
   },
   {
     name: 'accepts an unbound token under binding "if-present"',

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ReplayCache } from '../src/dpop/replay-cache.js';
+import { MARGIN_MS, ReplayCache, SLICE_MS } from '../src/dpop/replay-cache.js';
 import type { ReplayStore } from '../src/dpop/replay-store.js';
 import { InvalidTokenError, ServiceUnavailableError } from '../src/errors.js';
 import { failure } from './support/outcomes.js';
@@ -81,11 +81,12 @@ describe('ReplayCache', () => {
     expect(events).toEqual([]);
   });
 
-  it('forgets an entry once its ttl is over, and not before', async () => {
+  it('forgets an entry once its ttl and the margin are over, and not before', async () => {
+    expect(MARGIN_MS).toBe(1000);
     const advance = fakeMonotonicTime();
     const cache = new ReplayCache(10, undefined);
     await cache.remember(JKT, 'jti-1', 10_000);
-    advance(10_000);
+    advance(10_000 + MARGIN_MS);
     expect((await failure(cache.remember(JKT, 'jti-1', 10_000))).code).toBe('dpop_proof_replayed');
     advance(1);
     await expect(cache.remember(JKT, 'jti-1', 10_000)).resolves.toBeUndefined();
@@ -112,28 +113,33 @@ describe('ReplayCache', () => {
     expect((await failure(cache.remember(JKT, 'b', 20_000))).code).toBe('dpop_proof_replayed');
     expect((await failure(cache.remember(JKT, 'c', 60_000))).code).toBe('authorization_server_unavailable');
     // Once an entry's window is over, its room is free again.
-    advance(10_001);
+    advance(10_001 + MARGIN_MS);
     await expect(cache.remember(JKT, 'c', 60_000)).resolves.toBeUndefined();
     expect((await failure(cache.remember(JKT, 'b', 20_000))).code).toBe('dpop_proof_replayed');
   });
 
   it('forgets entries as their windows end, so it holds only the proofs still live', async () => {
-    // 1 600 004 + 1 500 is the first millisecond of a time slice: every slice before it has passed.
-    const advance = fakeMonotonicTime(1_600_004);
+    // 1 599 004 + 1 500 + the margin is the first millisecond of a time slice: every slice before
+    // it has passed.
+    expect((1_599_004 + 1_500 + MARGIN_MS) % SLICE_MS).toBe(0);
+    const advance = fakeMonotonicTime(1_599_004);
     const cache = new ReplayCache(10_000, undefined);
     for (let i = 0; i < 1000; i++) await cache.remember(JKT, `short-${i}`, 1_000 + i);
     for (let i = 0; i < 10; i++) await cache.remember(JKT, `long-${i}`, 60_000);
     expect(cache.size).toBe(1010);
-    advance(1_500);
+    const slicesAtFirst = cache.sliceCount;
+    advance(1_500 + MARGIN_MS);
     await cache.remember(JKT, 'next', 60_000);
-    // The 500 proofs whose windows ended are gone; the others are all still refused.
+    // The 500 proofs whose windows ended are gone, with their slices; the others are all refused.
     expect(cache.size).toBe(511);
+    expect(cache.sliceCount).toBeLessThan(slicesAtFirst - 25);
     for (const jti of ['short-500', 'short-999', 'long-0', 'next']) {
       expect((await failure(cache.remember(JKT, jti, 60_000))).code).toBe('dpop_proof_replayed');
     }
     advance(2 * 3_600_000);
     await cache.remember(JKT, 'after-a-quiet-spell', 60_000);
     expect(cache.size).toBe(1);
+    expect(cache.sliceCount).toBe(1);
     await expect(cache.remember(JKT, 'long-0', 60_000)).resolves.toBeUndefined();
   });
 
@@ -141,14 +147,14 @@ describe('ReplayCache', () => {
     const advance = fakeMonotonicTime(1_000_005);
     const cache = new ReplayCache(10, undefined);
     await cache.remember(JKT, 'jti-1', 100);
-    advance(101);
-    // Accepted again (its window is over), now until 1 000 306: another time slice.
+    advance(101 + MARGIN_MS);
+    // Accepted again (its window is over), now until 1 002 306: another time slice.
     await cache.remember(JKT, 'jti-1', 200);
     advance(150);
     // The first entry's slice has passed and is dropped: the second entry stays.
     await cache.remember(JKT, 'other', 1_000);
     expect((await failure(cache.remember(JKT, 'jti-1', 200))).code).toBe('dpop_proof_replayed');
-    advance(51);
+    advance(51 + MARGIN_MS);
     await expect(cache.remember(JKT, 'jti-1', 200)).resolves.toBeUndefined();
   });
 
@@ -161,8 +167,9 @@ describe('ReplayCache', () => {
     for (const jti of ['d', 'e', 'd']) {
       expect((await failure(cache.remember(JKT, jti, 60_000))).code).toBe('authorization_server_unavailable');
     }
-    // 'a' lives until 2 000 008 (the same time slice as now): at that millisecond it still counts.
-    advance(5);
+    // 'a' lives until 2 001 008 (its window and the margin; the same time slice as now): at that
+    // millisecond it still counts.
+    advance(5 + MARGIN_MS);
     expect((await failure(cache.remember(JKT, 'd', 60_000))).code).toBe('authorization_server_unavailable');
     advance(1);
     await expect(cache.remember(JKT, 'd', 60_000)).resolves.toBeUndefined();
@@ -174,6 +181,35 @@ describe('ReplayCache', () => {
       expect((await failure(cache.remember(JKT, jti, 60_000))).code).toBe('dpop_proof_replayed');
     }
     expect(events.filter((e) => (e as { outcome: string }).outcome === 'full')).toHaveLength(5);
+  });
+
+  it('when full, keeps a key recorded again whose former listing is in the current time slice', async () => {
+    const advance = fakeMonotonicTime(3_200_000);
+    const cache = new ReplayCache(2, undefined);
+    // Until 3 201 001: the slice from 3 200 992 to 3 201 007.
+    await cache.remember(JKT, 'k1', 1);
+    advance(1_002);
+    await cache.remember(JKT, 'k1', 60_000);
+    await cache.remember(JKT, 'k2', 60_000);
+    advance(1);
+    // Full, and the current slice lists k1 from its first window: that listing goes, k1 stays.
+    expect((await failure(cache.remember(JKT, 'k3', 60_000))).code).toBe('authorization_server_unavailable');
+    expect(cache.size).toBe(2);
+    for (const jti of ['k1', 'k2']) {
+      expect((await failure(cache.remember(JKT, jti, 60_000))).code).toBe('dpop_proof_replayed');
+    }
+  });
+
+  it('refuses to record a proof whose window is not a finite number (it could never be refused)', async () => {
+    const cache = new ReplayCache(10, undefined);
+    for (const ttl of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      await expect(cache.remember(JKT, 'jti-1', ttl)).rejects.toThrow(
+        new TypeError('a DPoP proof window must be a finite number of ms'),
+      );
+    }
+    expect(cache.size).toBe(0);
+    await cache.remember(JKT, 'jti-1', 60_000);
+    expect((await failure(cache.remember(JKT, 'jti-1', 60_000))).code).toBe('dpop_proof_replayed');
   });
 
   it('records each proof in the store under a namespaced hash, never the key or the jti, for its ttl', async () => {

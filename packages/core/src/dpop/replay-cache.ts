@@ -1,6 +1,7 @@
 /**
  * DPoP proof replay detection (RFC 9449 §11.1): every accepted proof's `jti`, scoped to the proof
- * key, is remembered until the proof's own acceptance window ends, in process (always) and in an
+ * key, is remembered until the proof's own acceptance window ends (plus {@link MARGIN_MS} in
+ * process), in process (always) and in an
  * optional shared {@link ReplayStore} (the fleet-wide layer). Keys are a hash of the key thumbprint
  * and the `jti` — never the proof or the token (docs/architecture.md#caches).
  *
@@ -11,8 +12,8 @@
  *
  * Entries are forgotten by time slice rather than by scanning: each one is listed under the slice
  * of {@link SLICE_MS} in which its window ends, and the slices that have passed are dropped
- * whole, so forgetting costs each entry once and a full cache answers its 503 without walking
- * its entries (docs/architecture.md, "DPoP replay cache").
+ * whole, so forgetting costs each entry once. A full cache looks at the current slice only, and
+ * only when its soonest entry has ended (docs/architecture.md, "DPoP replay cache").
  */
 import { hash } from 'node:crypto';
 import { replayChannel } from '../diagnostics.js';
@@ -25,11 +26,24 @@ const NAMESPACE = 'certbound:dpop-jti:';
 /** Width of a time slice, ms: entries whose windows end in the same slice are forgotten together. */
 export const SLICE_MS = 16;
 
+/**
+ * How much longer than its window an entry is kept, ms. The window is measured on the wall clock
+ * (`iat`, `Date.now()`, whole milliseconds) and the cache counts on the monotonic clock: the margin
+ * covers the rounding between the two and a small step of the wall clock.
+ */
+export const MARGIN_MS = 1000;
+
+/** The keys whose windows end in one time slice, and the soonest end among them. */
+interface Slice {
+  keys: string[];
+  soonest: number;
+}
+
 export class ReplayCache {
-  /** Key → the last instant (monotonic ms) its proof can be accepted. */
+  /** Key → the last instant (monotonic ms) its proof is refused. */
   readonly #until = new Map<string, number>();
-  /** Slice number → the keys whose windows end in that slice (`until / SLICE_MS`, rounded down). */
-  readonly #slices = new Map<number, string[]>();
+  /** Slice number (`until / SLICE_MS`, rounded down) → its keys. */
+  readonly #slices = new Map<number, Slice>();
   /** Every slice before this one has been dropped. */
   #firstSlice = 0;
   readonly #max: number;
@@ -45,11 +59,18 @@ export class ReplayCache {
     return this.#until.size;
   }
 
+  /** Time slices holding entries (their memory follows the live entries too). */
+  get sliceCount(): number {
+    return this.#slices.size;
+  }
+
   /**
    * Records the proof `jti` of key `jkt`, live for `ttlMs`; throws 401 `dpop_proof_replayed` if it
    * was seen (here or, with a store, by any instance), 503 when the in-process cache is full.
    */
   async remember(jkt: string, jti: string, ttlMs: number): Promise<void> {
+    // Fails closed: a window that is not a number would otherwise never refuse a replay.
+    if (!Number.isFinite(ttlMs)) throw new TypeError('a DPoP proof window must be a finite number of ms');
     const key = hash('sha256', `${jkt}\n${jti}`, 'base64url');
     const now = performance.now();
     this.#dropPassedSlices(now);
@@ -69,7 +90,7 @@ export class ReplayCache {
     }
     const ttl = Math.max(1, Math.ceil(ttlMs));
     // Whole milliseconds, rounded up (a window never ends early): small integers are cheaper to keep.
-    this.#add(key, Math.ceil(now + ttl));
+    this.#add(key, Math.ceil(now + ttl) + MARGIN_MS);
     if (this.#store === undefined) return;
     let fresh: boolean;
     try {
@@ -88,41 +109,61 @@ export class ReplayCache {
 
   #add(key: string, until: number): void {
     this.#until.set(key, until);
-    const slice = Math.floor(until / SLICE_MS);
-    const keys = this.#slices.get(slice);
-    if (keys === undefined) this.#slices.set(slice, [key]);
-    else keys.push(key);
+    const number = Math.floor(until / SLICE_MS);
+    const slice = this.#slices.get(number);
+    if (slice === undefined) {
+      this.#slices.set(number, { keys: [key], soonest: until });
+    } else {
+      slice.keys.push(key);
+      if (until < slice.soonest) slice.soonest = until;
+    }
   }
 
-  /** Drops every slice that ended before `now` (monotonic time never goes back). */
+  /** Drops every slice that ended before `now`. */
   #dropPassedSlices(now: number): void {
     const current = Math.floor(now / SLICE_MS);
-    if (current <= this.#firstSlice) return;
+    if (current < this.#firstSlice) {
+      // The monotonic clock does not go back, but a test's fake one may: start again from here.
+      this.#firstSlice = current;
+      return;
+    }
+    if (current === this.#firstSlice) return;
     if (current - this.#firstSlice <= this.#slices.size) {
-      for (let slice = this.#firstSlice; slice < current; slice++) this.#dropSlice(slice, now);
+      for (let number = this.#firstSlice; number < current; number++) this.#dropSlice(number, now);
     } else {
       // After a quiet spell: fewer slices exist than have passed.
-      for (const slice of this.#slices.keys()) if (slice < current) this.#dropSlice(slice, now);
+      for (const number of this.#slices.keys()) if (number < current) this.#dropSlice(number, now);
     }
     this.#firstSlice = current;
   }
 
   /**
-   * Forgets the keys of `slice` whose windows are over. A key listed here that was recorded again
-   * since is listed under its new slice and only leaves this list.
+   * Forgets the keys of slice `number` whose windows are over; nothing to do while its soonest end
+   * is still to come. A key listed here that was recorded again since is listed under its new
+   * slice and only leaves this list.
    */
-  #dropSlice(slice: number, now: number): void {
-    const keys = this.#slices.get(slice);
-    if (keys === undefined) return;
+  #dropSlice(number: number, now: number): void {
+    const slice = this.#slices.get(number);
+    if (slice === undefined || slice.soonest >= now) return;
+    const keys = slice.keys;
     let kept = 0;
+    let soonest = Number.POSITIVE_INFINITY;
     for (const key of keys) {
       const until = this.#until.get(key);
-      if (until === undefined || Math.floor(until / SLICE_MS) !== slice) continue;
-      if (until < now) this.#until.delete(key);
-      else keys[kept++] = key;
+      if (until === undefined || Math.floor(until / SLICE_MS) !== number) continue;
+      if (until < now) {
+        this.#until.delete(key);
+      } else {
+        keys[kept++] = key;
+        if (until < soonest) soonest = until;
+      }
     }
-    if (kept === 0) this.#slices.delete(slice);
-    else keys.length = kept;
+    if (kept === 0) {
+      this.#slices.delete(number);
+    } else {
+      keys.length = kept;
+      slice.soonest = soonest;
+    }
   }
 
   #refuse(): never {
