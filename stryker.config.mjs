@@ -38,6 +38,7 @@ export default {
     'packages/core/src/token/lru.ts',
     'packages/core/src/token/token-memo.ts',
     'packages/core/src/introspection/introspection-cache.ts',
+    'packages/core/src/dpop/replay-cache.ts',
   ],
   // What the sandbox does not need (node_modules are symlinked, never copied).
   ignorePatterns: [

@@ -105,6 +105,7 @@ describe('ReplayCache', () => {
       code: 'authorization_server_unavailable',
       retryAfterSeconds: 1,
       headers: { 'retry-after': '1' },
+      reason: 'replay_cache_full',
     });
     expect((error.cause as Error).message).toBe('the DPoP replay cache is full');
     expect(events).toEqual([{ outcome: 'full' }]);
@@ -153,6 +154,7 @@ describe('ReplayCache', () => {
     advance(150);
     // The first entry's slice has passed and is dropped: the second entry stays.
     await cache.remember(JKT, 'other', 1_000);
+    expect(cache.sliceCount).toBe(2);
     expect((await failure(cache.remember(JKT, 'jti-1', 200))).code).toBe('dpop_proof_replayed');
     advance(51 + MARGIN_MS);
     await expect(cache.remember(JKT, 'jti-1', 200)).resolves.toBeUndefined();
@@ -196,6 +198,74 @@ describe('ReplayCache', () => {
     expect((await failure(cache.remember(JKT, 'k3', 60_000))).code).toBe('authorization_server_unavailable');
     expect(cache.size).toBe(2);
     for (const jti of ['k1', 'k2']) {
+      expect((await failure(cache.remember(JKT, jti, 60_000))).code).toBe('dpop_proof_replayed');
+    }
+  });
+
+  it('forgets slice by slice as the clock moves a little at a time', async () => {
+    // 7 999 000 + the margin is the first millisecond of a time slice.
+    expect((7_999_000 + MARGIN_MS) % SLICE_MS).toBe(0);
+    const advance = fakeMonotonicTime(7_999_000);
+    const cache = new ReplayCache(10_000, undefined);
+    // One proof ending in each of 60 consecutive slices (at 8 000 000 + 16 i), then one long one.
+    for (let i = 0; i < 60; i++) await cache.remember(JKT, `p-${i}`, 16 * i);
+    await cache.remember(JKT, 'long', 60_000);
+    expect(cache.sliceCount).toBe(61);
+    advance(MARGIN_MS);
+    for (let step = 1; step <= 5; step++) {
+      advance(4 * SLICE_MS);
+      await cache.remember(JKT, `step-${step}`, 60_000);
+      // Every proof whose slice has passed is gone; the next ones are all still refused.
+      expect(cache.size).toBe(60 - 4 * step + 1 + step);
+      expect((await failure(cache.remember(JKT, `p-${4 * step}`, 16))).code).toBe('dpop_proof_replayed');
+    }
+    // p-20 … p-59, the long one, and the five step proofs (each ending in a slice of its own).
+    expect(cache.sliceCount).toBe(40 + 1 + 5);
+  });
+
+  it('when full, frees an entry of the current time slice whose window has ended, and only that one', async () => {
+    // Three proofs ending at 4 000 001, 4 000 003 and 4 000 009 (one time slice), in that order.
+    expect((3_999_000 + MARGIN_MS) % SLICE_MS).toBe(0);
+    const advance = fakeMonotonicTime(3_999_000);
+    const cache = new ReplayCache(3, undefined);
+    await cache.remember(JKT, 'e1', 1);
+    await cache.remember(JKT, 'e2', 3);
+    await cache.remember(JKT, 'e3', 9);
+    advance(MARGIN_MS + 3);
+    // At 4 000 003 e1 has ended (its room goes to x) and e2 still counts, to its last millisecond.
+    await expect(cache.remember(JKT, 'x', 60_000)).resolves.toBeUndefined();
+    expect((await failure(cache.remember(JKT, 'e2', 3))).code).toBe('dpop_proof_replayed');
+    expect((await failure(cache.remember(JKT, 'y', 60_000))).code).toBe('authorization_server_unavailable');
+    advance(1);
+    // At 4 000 004 e2 has ended (the slice's soonest end, once e1 was gone): y takes its room.
+    await expect(cache.remember(JKT, 'y', 60_000)).resolves.toBeUndefined();
+    for (const jti of ['e3', 'x', 'y']) {
+      expect((await failure(cache.remember(JKT, jti, 60_000))).code).toBe('dpop_proof_replayed');
+    }
+  });
+
+  it('when full, frees the entry that ends first in the current slice, whatever the order it came in', async () => {
+    const advance = fakeMonotonicTime(3_999_000);
+    const cache = new ReplayCache(2, undefined);
+    await cache.remember(JKT, 'late', 10);
+    await cache.remember(JKT, 'early', 5);
+    advance(MARGIN_MS + 6);
+    await expect(cache.remember(JKT, 'x', 60_000)).resolves.toBeUndefined();
+    expect((await failure(cache.remember(JKT, 'late', 10))).code).toBe('dpop_proof_replayed');
+  });
+
+  it('still forgets what ends after a fake clock was set back', async () => {
+    const advance = fakeMonotonicTime(5_000_000);
+    const cache = new ReplayCache(2, undefined);
+    await cache.remember(JKT, 'a', 1);
+    advance(2_000);
+    await cache.remember(JKT, 'b', 1);
+    advance(-10_000);
+    await cache.remember(JKT, 'c', 1);
+    advance(2_000);
+    // c has ended (b, recorded before the clock went back, still counts): d takes c's room.
+    await expect(cache.remember(JKT, 'd', 60_000)).resolves.toBeUndefined();
+    for (const jti of ['b', 'd']) {
       expect((await failure(cache.remember(JKT, jti, 60_000))).code).toBe('dpop_proof_replayed');
     }
   });

@@ -119,14 +119,12 @@ export class ReplayCache {
     }
   }
 
-  /** Drops every slice that ended before `now`. */
+  /**
+   * Drops every slice that ended before `now`. (The monotonic clock does not go back; a test's fake
+   * one may, and then the mark just moves back with it.)
+   */
   #dropPassedSlices(now: number): void {
     const current = Math.floor(now / SLICE_MS);
-    if (current < this.#firstSlice) {
-      // The monotonic clock does not go back, but a test's fake one may: start again from here.
-      this.#firstSlice = current;
-      return;
-    }
     if (current === this.#firstSlice) return;
     if (current - this.#firstSlice <= this.#slices.size) {
       for (let number = this.#firstSlice; number < current; number++) this.#dropSlice(number, now);
